@@ -1,0 +1,284 @@
+"""The `incidents` command (also `python -m core`) for operators and scripts.
+
+Exit codes: 0 done, 1 the database could not be opened, 2 invalid input (nothing written),
+3 not found, 4 version conflict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from datetime import date
+
+from core import incidents as service
+from core.config import DEMO_TENANT
+from core.db import open_database
+from core.errors import DatabaseUnavailableError, NotFoundError, ValidationError, VersionConflictError
+from core.export import write_csv, write_json
+from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
+from core.stats import incident_stats
+
+EXIT_OK, EXIT_UNAVAILABLE, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
+LIST_COLUMNS = (("id", 36), ("severity", 13), ("status", 13), ("assigned_to", 14), ("created_at", 20), ("title", 60))
+
+
+def _default_actor() -> str:
+    return os.environ.get("INCIDENTS_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incidents", description="ThreatOps Incidents from the command line.")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: INCIDENTS_DATABASE_URL, secrets, demo)")
+    parser.add_argument("--tenant", default=DEMO_TENANT, help=f"tenant to act in (default: {DEMO_TENANT})")
+    parser.add_argument("--actor", default=None, help="who the change is recorded as (default: cli:<login>)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("init", help="create or migrate the schema")
+    demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
+    demo.add_argument("--reset", action="store_true", help="delete ALL data first, then load the demo")
+
+    listing = commands.add_parser("list", help="list incidents")
+    listing.add_argument("--severity", action="append", choices=SEVERITIES, default=[])
+    listing.add_argument("--status", action="append", choices=STATUSES, default=[])
+    listing.add_argument("--tactic")
+    listing.add_argument("--technique")
+    listing.add_argument("--siem")
+    group = listing.add_mutually_exclusive_group()
+    group.add_argument("--assignee")
+    group.add_argument("--unassigned", action="store_true")
+    listing.add_argument("--search")
+    listing.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    listing.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    listing.add_argument("--sort", choices=tuple(service.SORTS), default="priority")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--all", action="store_true", help="every match (ignores --limit/--offset)")
+    listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    show = commands.add_parser("show", help="show one incident with its timeline")
+    show.add_argument("id")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+
+    create = commands.add_parser("create", help="create an incident")
+    create.add_argument("--title", required=True)
+    create.add_argument("--severity", required=True, choices=SEVERITIES)
+    create.add_argument("--description")
+    create.add_argument("--tactic")
+    create.add_argument("--technique")
+    create.add_argument("--siem")
+    create.add_argument("--asset", action="append", default=[])
+    create.add_argument("--ioc", action="append", default=[], help="VALUE or TYPE:VALUE (e.g. sha256:ab12...)")
+    create.add_argument("--assignee")
+    create.add_argument("--format", choices=("text", "json"), default="text")
+
+    upd = commands.add_parser("update", help="change fields or move an incident through the lifecycle")
+    upd.add_argument("id")
+    upd.add_argument("--status", choices=STATUSES)
+    upd.add_argument("--severity", choices=SEVERITIES)
+    upd.add_argument("--assignee", help="analyst user name; an empty string unassigns")
+    upd.add_argument("--resolution")
+    upd.add_argument("--classification", choices=CLASSIFICATIONS)
+    upd.add_argument("--reason", help="why a resolved or closed incident is reopened")
+    upd.add_argument("--expected-version", type=int, help="fail with exit 4 if the incident changed meanwhile")
+    upd.add_argument("--format", choices=("text", "json"), default="text")
+
+    comment = commands.add_parser("comment", help="add a comment to an incident's timeline")
+    comment.add_argument("id")
+    comment.add_argument("text")
+
+    stats = commands.add_parser("stats", help="statistics (MTTA/MTTR, counts)")
+    stats.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    stats.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _ioc_arg(raw: str):
+    from core.iocs import IOC_TYPES
+
+    kind, sep, value = raw.partition(":")
+    if sep and kind.lower() in IOC_TYPES and not value.startswith("//"):
+        return {"type": kind.lower(), "value": value}
+    return raw
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _print_incident(incident: service.Incident, timeline=None) -> None:
+    data = incident.to_dict()
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = ", ".join(v["value"] if isinstance(v, dict) else v for v in value)
+        print(f"{key:<{width}}  {'' if value is None else value}")
+    for event in timeline or []:
+        change = f"{event.field}: {event.old_value} -> {event.new_value}" if event.field else ""
+        print(f"  {event.to_dict()['at']}  {event.actor:<16} {event.kind:<15} {change} {event.note or ''}".rstrip())
+
+
+def _cell(value, width: int) -> str:
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _run_list(engine, args) -> None:
+    filters = service.IncidentFilter(
+        severity=tuple(args.severity),
+        status=tuple(args.status),
+        tactic=args.tactic,
+        technique=args.technique,
+        source_siem=args.siem,
+        assignee=args.assignee,
+        unassigned=args.unassigned,
+        search=args.search,
+        created_from=args.created_from,
+        created_to=args.created_to,
+    )
+    if args.all:
+        rows = service.iter_incidents(engine, tenant=args.tenant, filters=filters, sort=args.sort)
+        total = None
+    else:
+        page = service.list_incidents(
+            engine, tenant=args.tenant, filters=filters, sort=args.sort, limit=args.limit, offset=args.offset
+        )
+        rows, total = page.items, page.total
+    if args.format == "json":
+        count = write_json(rows, sys.stdout)
+    elif args.format == "csv":
+        count = write_csv(rows, sys.stdout)
+    else:
+        print("  ".join(f"{name:<{width}}" for name, width in LIST_COLUMNS).rstrip())
+        count = 0
+        for incident in rows:
+            data = incident.to_dict()
+            print("  ".join(f"{_cell(data[name], width):<{width}}" for name, width in LIST_COLUMNS).rstrip())
+            count += 1
+    if args.format == "table":
+        shown = f"{args.offset + 1}-{args.offset + count}" if count else "0"
+        print(f"\n{shown} of {total if total is not None else count} incidents", file=sys.stderr)
+
+
+def _run(args) -> int:
+    engine, target = open_database(args.db)
+    try:
+        actor = args.actor or _default_actor()
+        tenant = args.tenant
+        if args.command == "init":
+            print(f"schema ready on {target.masked}")
+        elif args.command == "demo":
+            from core.db import is_empty
+            from core.demo import load_demo, reset_demo
+
+            if args.reset:
+                counts = reset_demo(engine)
+            elif is_empty(engine):
+                counts = load_demo(engine)
+            else:
+                print(f"{target.masked} already holds data; use --reset to replace it with the demo")
+                return EXIT_OK
+            print(f"demo loaded into {target.masked}: {counts}")
+        elif args.command == "list":
+            _run_list(engine, args)
+        elif args.command == "show":
+            detail = service.get_detail(engine, tenant=tenant, incident_id=args.id)
+            if args.format == "json":
+                _print_json({**detail.incident.to_dict(), "timeline": [e.to_dict() for e in detail.timeline]})
+            else:
+                _print_incident(detail.incident, detail.timeline)
+        elif args.command == "create":
+            data = {
+                "title": args.title,
+                "severity": args.severity,
+                "description": args.description,
+                "mitre_tactic": args.tactic,
+                "mitre_technique": args.technique,
+                "source_siem": args.siem,
+                "affected_assets": args.asset,
+                "iocs": [_ioc_arg(value) for value in args.ioc],
+                "assigned_to": args.assignee,
+            }
+            incident = service.create_incident(
+                engine, tenant=tenant, actor=actor, data={k: v for k, v in data.items() if v is not None}
+            )
+            _print_json(incident.to_dict()) if args.format == "json" else print(incident.id)
+        elif args.command == "update":
+            changes = {
+                "status": args.status,
+                "severity": args.severity,
+                "resolution": args.resolution,
+                "classification": args.classification,
+                "reason": args.reason,
+            }
+            changes = {k: v for k, v in changes.items() if v is not None}
+            if args.assignee is not None:
+                changes["assigned_to"] = args.assignee or None
+            if not changes:
+                raise ValidationError({"update": "nothing to change: give at least one option"})
+            incident = service.update_incident(
+                engine,
+                tenant=tenant,
+                actor=actor,
+                incident_id=args.id,
+                changes=changes,
+                expected_version=args.expected_version,
+            )
+            if args.format == "json":
+                _print_json(incident.to_dict())
+            else:
+                print(f"{incident.id} {incident.status} version {incident.version}")
+        elif args.command == "comment":
+            event = service.add_comment(engine, tenant=tenant, actor=actor, incident_id=args.id, text=args.text)
+            print(event.id)
+        elif args.command == "stats":
+            stats = incident_stats(engine, tenant=tenant, created_from=args.created_from, created_to=args.created_to)
+            if args.format == "json":
+                _print_json(stats.to_dict())
+            else:
+                _print_stats(stats)
+        return EXIT_OK
+    finally:
+        engine.dispose()
+
+
+def _hours(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 3600:.1f} h"
+
+
+def _print_stats(stats) -> None:
+    print(
+        f"total {stats.total}  open {stats.open}  critical open {stats.critical_open}  "
+        f"unassigned open {stats.unassigned_open}"
+    )
+    print(f"MTTA median {_hours(stats.mtta.median_s)}  p90 {_hours(stats.mtta.p90_s)}")
+    print(f"MTTR median {_hours(stats.mttr.median_s)}  p90 {_hours(stats.mttr.p90_s)}")
+    for title, counts in (("severity", stats.by_severity), ("status", stats.by_status), ("SIEM", stats.by_siem)):
+        print(f"by {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except NotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except VersionConflictError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFLICT
+    except DatabaseUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Where the database URL comes from: INCIDENTS_DATABASE_URL, then `[database] url` in
+`.streamlit/secrets.toml`, then the embedded default (a DuckDB file in the user's data directory,
+loaded with the demo dataset on first use)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from sqlalchemy.engine import make_url
+
+ENV_URL = "INCIDENTS_DATABASE_URL"
+ENV_DATA_DIR = "INCIDENTS_DATA_DIR"
+DEMO_TENANT = "acme"
+DEMO_ACTOR = "demo.analyst"
+SECRETS_FILES = (Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml")
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: str
+    source: str  # "environment", "secrets", "argument" or "default"
+
+    @property
+    def is_embedded_demo(self) -> bool:
+        return self.source == "default"
+
+    @property
+    def dialect(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+    @property
+    def masked(self) -> str:
+        return mask_url(self.url)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown without anything after a possible '@'
+        return url.split("@")[-1]
+
+
+def default_database_path() -> Path:
+    base = Path(os.environ.get(ENV_DATA_DIR) or user_data_dir("threatops-incidents", appauthor=False))
+    return base / "demo.duckdb"
+
+
+def _url_from_secrets() -> str | None:
+    for path in SECRETS_FILES:
+        if path.is_file():
+            with path.open("rb") as handle:
+                url = tomllib.load(handle).get("database", {}).get("url")
+            if url:
+                return str(url)
+    return None
+
+
+def resolve_database(url: str | None = None) -> DatabaseTarget:
+    """The database to use: an explicit URL, else the environment, else secrets, else the demo file."""
+    if url:
+        return DatabaseTarget(url, "argument")
+    if os.environ.get(ENV_URL):
+        return DatabaseTarget(os.environ[ENV_URL], "environment")
+    secret = _url_from_secrets()
+    if secret:
+        return DatabaseTarget(secret, "secrets")
+    return DatabaseTarget(f"duckdb:///{default_database_path()}", "default")

@@ -1,0 +1,101 @@
+"""Engine factory, schema creation and the embedded demo bootstrap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.config import DatabaseTarget, resolve_database
+from core.errors import DatabaseUnavailableError
+from core.models import SCHEMA_VERSION, metadata, schema_info
+
+MULTI_PROCESS_HINT = (
+    "a DuckDB file can be opened by one process at a time: stop the other process (a running dashboard or "
+    "CLI), or use PostgreSQL for several users and processes"
+)
+
+
+def _normalise_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def create_engine_for(target: DatabaseTarget) -> Engine:
+    """An engine for the target, with UTC sessions; raises DatabaseUnavailableError with a clear cause."""
+    url = _normalise_url(target.url)
+    backend = make_url(url).get_backend_name()
+    if backend not in ("duckdb", "postgresql"):
+        raise DatabaseUnavailableError(f"unsupported database '{target.masked}': use postgresql:// or duckdb://")
+    if backend == "duckdb":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _utc(dbapi_connection, _record):
+            dbapi_connection.execute("SET TimeZone = 'UTC'")
+
+    else:
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        cause = _cause(exc)
+        hint = f"; {MULTI_PROCESS_HINT}" if "lock" in cause.lower() else ""
+        raise DatabaseUnavailableError(f"cannot open database {target.masked}: {cause}{hint}") from exc
+    return engine
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create missing tables and record the schema version; refuse a database from a newer release."""
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        stored = conn.execute(select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
+        if stored is None:
+            conn.execute(insert(schema_info).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        elif int(stored) > SCHEMA_VERSION:
+            raise DatabaseUnavailableError(
+                f"the database has schema version {stored}, newer than this release knows ({SCHEMA_VERSION}); "
+                "upgrade ThreatOps Incidents"
+            )
+
+
+def is_empty(engine: Engine) -> bool:
+    from core.models import incidents
+
+    if not inspect(engine).has_table(incidents.name):
+        return True
+    with engine.connect() as conn:
+        return conn.execute(select(incidents.c.id).limit(1)).first() is None
+
+
+def open_database(url: str | None = None) -> tuple[Engine, DatabaseTarget]:
+    """Open (and on first use prepare) the configured database.
+
+    The embedded default is created and loaded with the demo dataset on first use.
+    """
+    target = resolve_database(url)
+    engine = create_engine_for(target)
+    try:
+        ensure_schema(engine)
+        if target.is_embedded_demo and is_empty(engine):
+            from core.demo import load_demo
+
+            load_demo(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseUnavailableError(f"cannot prepare database {target.masked}: {_cause(exc)}") from exc
+    return engine, target

@@ -1,0 +1,595 @@
+"""The incident service: every read and write of incidents, scoped to one tenant.
+
+All functions take the engine first and keyword-only arguments after it, and return plain dataclasses.
+Another tenant's incident behaves exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, and_, case, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from core.errors import NotFoundError, ValidationError, VersionConflictError
+from core.lifecycle import SEVERITIES, STATUSES, plan_transition
+from core.models import events, incidents
+from core.timeutil import as_utc, day_start, iso, utcnow
+from core.users import is_assignable
+from core.validation import EDITABLE_FIELDS, check_attack_pair, clean_fields
+
+TIMESTAMP_FIELDS = ("acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at")
+INCIDENT_FIELDS = (
+    "id",
+    "tenant_id",
+    "title",
+    "description",
+    "severity",
+    "status",
+    "mitre_tactic",
+    "mitre_technique",
+    "source_siem",
+    "assigned_to",
+    "resolution",
+    "classification",
+    "affected_assets",
+    "iocs",
+    "source_system",
+    "source_ref",
+    *TIMESTAMP_FIELDS,
+    "created_by",
+    "updated_by",
+    "version",
+)
+SORTS = {
+    "priority": "Most severe, oldest first",
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "updated": "Recently updated",
+}
+MAX_PAGE = 1_000
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    tenant_id: str
+    title: str
+    description: str
+    severity: str
+    status: str
+    mitre_tactic: str | None
+    mitre_technique: str | None
+    source_siem: str | None
+    assigned_to: str | None
+    resolution: str | None
+    classification: str | None
+    affected_assets: list[str]
+    iocs: list[dict]
+    source_system: str | None
+    source_ref: str | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str
+    version: int
+
+    def to_dict(self) -> dict:
+        """The seed's field names (plus version, classification, source), times in ISO 8601 UTC."""
+        data = asdict(self)
+        for name in TIMESTAMP_FIELDS:
+            data[name] = iso(data[name])
+        return data
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    incident_id: str
+    at: datetime
+    actor: str
+    kind: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    note: str | None
+    version: int | None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["at"] = iso(self.at)
+        return data
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    severity: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    tactic: str | None = None
+    technique: str | None = None
+    source_siem: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    search: str | None = None
+    created_from: date | datetime | None = None
+    created_to: date | datetime | None = None  # inclusive: a date means the whole day
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    items: list[Incident]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: Incident
+    timeline: list[Event] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _row_to_incident(row) -> Incident:
+    data = {name: row._mapping[name] for name in INCIDENT_FIELDS}
+    for name in TIMESTAMP_FIELDS:
+        data[name] = as_utc(data[name])
+    for name in ("affected_assets", "iocs"):
+        if isinstance(data[name], str):  # some drivers hand JSON back as text
+            data[name] = json.loads(data[name])
+        data[name] = list(data[name] or [])
+    return Incident(**data)
+
+
+def _columns():
+    return [incidents.c[name] for name in INCIDENT_FIELDS]
+
+
+def severity_rank():
+    """0 for critical .. 4 for informational, for 'most severe first' ordering."""
+    return case({s: i for i, s in enumerate(SEVERITIES)}, value=incidents.c.severity, else_=len(SEVERITIES))
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _fetch(conn: Connection, tenant: str, incident_id: str) -> Incident:
+    if not _is_uuid(incident_id):
+        raise NotFoundError(str(incident_id)[:64])
+    row = conn.execute(
+        select(*_columns()).where(incidents.c.tenant_id == tenant, incidents.c.id == str(incident_id))
+    ).first()
+    if row is None:
+        raise NotFoundError(incident_id)
+    return _row_to_incident(row)
+
+
+def get_incident(engine: Engine, *, tenant: str, incident_id: str) -> Incident:
+    with engine.connect() as conn:
+        return _fetch(conn, tenant, incident_id)
+
+
+def get_timeline(engine: Engine, *, tenant: str, incident_id: str) -> list[Event]:
+    """The incident's events, newest first."""
+    with engine.connect() as conn:
+        _fetch(conn, tenant, incident_id)
+        return _timeline(conn, tenant, incident_id)
+
+
+def _timeline(conn: Connection, tenant: str, incident_id: str) -> list[Event]:
+    rows = conn.execute(
+        select(*(events.c[name] for name in Event.__dataclass_fields__))
+        .where(events.c.tenant_id == tenant, events.c.incident_id == incident_id)
+        .order_by(events.c.at.desc(), events.c.version.desc().nulls_last(), events.c.id.desc())
+    )
+    return [Event(**{**row._mapping, "at": as_utc(row.at)}) for row in rows]
+
+
+def get_detail(engine: Engine, *, tenant: str, incident_id: str) -> IncidentDetail:
+    with engine.connect() as conn:
+        incident = _fetch(conn, tenant, incident_id)
+        return IncidentDetail(incident, _timeline(conn, tenant, incident_id))
+
+
+def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) -> list:
+    """WHERE clauses for a filter; the tenant condition always comes first.
+
+    The date range applies to `date_column` (created_at unless given)."""
+    date_column = incidents.c.created_at if date_column is None else date_column
+    conditions = [incidents.c.tenant_id == tenant]
+    if filters.severity:
+        conditions.append(incidents.c.severity.in_(list(filters.severity)))
+    if filters.status:
+        conditions.append(incidents.c.status.in_(list(filters.status)))
+    if filters.tactic:
+        conditions.append(incidents.c.mitre_tactic == filters.tactic)
+    if filters.technique:
+        technique = filters.technique.strip().upper()
+        conditions.append(
+            or_(
+                incidents.c.mitre_technique == technique,
+                incidents.c.mitre_technique.startswith(technique + "."),
+            )
+        )
+    if filters.source_siem:
+        conditions.append(incidents.c.source_siem == filters.source_siem)
+    if filters.unassigned:
+        conditions.append(incidents.c.assigned_to.is_(None))
+    elif filters.assignee:
+        conditions.append(incidents.c.assigned_to == filters.assignee)
+    if filters.search and filters.search.strip():
+        for word in filters.search.lower().split():
+            conditions.append(incidents.c.search_text.contains(word, autoescape=True))
+    if filters.created_from:
+        conditions.append(date_column >= day_start(filters.created_from))
+    if filters.created_to:
+        end = filters.created_to
+        if isinstance(end, datetime):
+            conditions.append(date_column <= as_utc(end))
+        else:
+            conditions.append(date_column < day_start(end + timedelta(days=1)))
+    return conditions
+
+
+def _order(sort: str) -> list:
+    if sort == "newest":
+        return [incidents.c.created_at.desc(), incidents.c.id]
+    if sort == "oldest":
+        return [incidents.c.created_at.asc(), incidents.c.id]
+    if sort == "updated":
+        return [incidents.c.updated_at.desc(), incidents.c.id]
+    return [severity_rank(), incidents.c.created_at.asc(), incidents.c.id]
+
+
+def list_incidents(
+    engine: Engine,
+    *,
+    tenant: str,
+    filters: IncidentFilter = IncidentFilter(),
+    sort: str = "priority",
+    limit: int = 50,
+    offset: int = 0,
+) -> IncidentPage:
+    """One page of matching incidents, and how many match in all."""
+    if sort not in SORTS:
+        raise ValidationError({"sort": f"unknown sort '{sort}'; use one of: {', '.join(SORTS)}"})
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
+    if offset < 0:
+        raise ValidationError({"offset": "must not be negative"})
+    where = and_(*filter_conditions(tenant, filters))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one()
+        rows = conn.execute(select(*_columns()).where(where).order_by(*_order(sort)).limit(limit).offset(offset))
+        items = [_row_to_incident(row) for row in rows]
+    return IncidentPage(items, total, limit, offset)
+
+
+def iter_incidents(
+    engine: Engine,
+    *,
+    tenant: str,
+    filters: IncidentFilter = IncidentFilter(),
+    sort: str = "priority",
+    batch=1000,
+):
+    """Every matching incident, fetched a page at a time (for exports), without loading all at once."""
+    offset = 0
+    while True:
+        page = list_incidents(engine, tenant=tenant, filters=filters, sort=sort, limit=batch, offset=offset)
+        yield from page.items
+        offset += batch
+        if offset >= page.total or not page.items:
+            return
+
+
+def distinct_values(engine: Engine, *, tenant: str, column: str) -> list[str]:
+    """The values in use for a filter column (source_siem, mitre_tactic, assigned_to)."""
+    if column not in ("source_siem", "mitre_tactic", "assigned_to"):
+        raise ValueError(column)
+    col = incidents.c[column]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(col).where(incidents.c.tenant_id == tenant, col.is_not(None)).group_by(col).order_by(col)
+        )
+        return [row[0] for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def _search_text(state: Mapping) -> str:
+    parts = [state.get("title") or "", state.get("description") or ""]
+    parts += [ioc["value"] for ioc in state.get("iocs") or []]
+    parts += list(state.get("affected_assets") or [])
+    return "\n".join(parts).lower()
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _event(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=None, note=None, version=None):
+    return dict(
+        tenant_id=tenant,
+        id=str(uuid.uuid4()),
+        incident_id=incident_id,
+        at=at,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=_as_text(old),
+        new_value=_as_text(new),
+        note=note,
+        version=version,
+    )
+
+
+def _actor(actor: str) -> str:
+    actor = (actor or "").strip()
+    if not actor:
+        raise ValidationError({"actor": "every change must name who made it"})
+    return actor[:100]
+
+
+def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None:
+    if username and not is_assignable(conn, tenant=tenant, username=username):
+        raise ValidationError({"assigned_to": f"'{username}' is not an active analyst of this tenant"})
+
+
+def create_incident(engine: Engine, *, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Incident:
+    """Create an incident in status new. `at` backdates it (imports, demo history)."""
+    actor = _actor(actor)
+    unknown = set(data) - set(EDITABLE_FIELDS) - {"source_system", "source_ref", "status"}
+    errors = {name: "cannot be set when creating an incident" for name in sorted(unknown)}
+    if data.get("status") not in (None, "new"):
+        errors["status"] = "a new incident starts as new; move it through the lifecycle afterwards"
+    if data.get("resolution"):
+        errors["resolution"] = "a resolution is given when resolving"
+    try:
+        cleaned = clean_fields(
+            {"title": None, "severity": None, **data},
+            fields=(*EDITABLE_FIELDS, "source_system", "source_ref"),
+        )
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        raise ValidationError(errors) from None
+    if errors:
+        raise ValidationError(errors)
+    if bool(cleaned.get("source_system")) != bool(cleaned.get("source_ref")):
+        raise ValidationError({"source_ref": "a source reference needs both the source system and its id"})
+    cleaned.update(check_attack_pair(cleaned))
+    now = as_utc(at) or utcnow()
+    row = {
+        "tenant_id": tenant,
+        "id": str(uuid.uuid4()),
+        "description": "",
+        "affected_assets": [],
+        "iocs": [],
+        **cleaned,
+        "status": "new",
+        "created_at": now,
+        "updated_at": now,
+        "created_by": actor,
+        "updated_by": actor,
+        "version": 1,
+    }
+    row["search_text"] = _search_text(row)
+    with engine.begin() as conn:
+        _check_assignee(conn, tenant, row.get("assigned_to"))
+        if row.get("source_ref"):
+            existing = conn.execute(
+                select(incidents.c.id).where(
+                    incidents.c.tenant_id == tenant,
+                    incidents.c.source_system == row["source_system"],
+                    incidents.c.source_ref == row["source_ref"],
+                )
+            ).scalar()
+            if existing:
+                raise ValidationError(
+                    {
+                        "source_ref": f"incident {existing} already has source reference "
+                        f"{row['source_system']}:{row['source_ref']}"
+                    }
+                )
+        conn.execute(insert(incidents).values(**row))
+        conn.execute(
+            insert(events).values(
+                _event(tenant, row["id"], at=now, actor=actor, kind="created", note=row["title"], version=1)
+            )
+        )
+        return _fetch(conn, tenant, row["id"])
+
+
+UPDATABLE = (*EDITABLE_FIELDS, "status", "classification", "reason")
+
+
+def update_incident(
+    engine: Engine,
+    *,
+    tenant: str,
+    actor: str,
+    incident_id: str,
+    changes: Mapping,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
+    """PATCH semantics: change the given fields; a `status` goes through the lifecycle (with `resolution`,
+    `classification` and `reason` as that move needs). Nothing is written unless every check passes.
+    Returns the incident unchanged (same version) when nothing differs."""
+    actor = _actor(actor)
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise ValidationError({name: "cannot be changed" for name in unknown})
+    cleaned = clean_fields(changes, fields=EDITABLE_FIELDS)
+    now = as_utc(at) or utcnow()
+    with engine.begin() as conn:
+        current = _fetch(conn, tenant, incident_id)
+        if expected_version is not None and expected_version != current.version:
+            raise _conflict(conn, tenant, current, expected_version)
+        state = asdict(current)
+        new_values = dict(cleaned)
+        target = changes.get("status")
+        if target is not None and target != current.status:
+            new_values.pop("resolution", None)  # the lifecycle decides whether this move takes one
+            new_values.update(
+                plan_transition(
+                    state,
+                    str(target),
+                    at=now,
+                    resolution=cleaned.get("resolution"),
+                    classification=changes.get("classification"),
+                    reason=changes.get("reason"),
+                )
+            )
+        elif changes.get("classification") is not None:
+            if current.status != "closed":
+                raise ValidationError({"classification": "only a closed incident has a classification"})
+            new_values["classification"] = _classification(changes["classification"])
+        elif changes.get("reason"):
+            raise ValidationError({"reason": "a reason is given when reopening"})
+        merged = {**state, **new_values}
+        new_values.update(check_attack_pair(merged))
+        merged.update(new_values)
+        diff = {k: v for k, v in new_values.items() if state.get(k) != v}
+        if not diff:
+            return current
+        if "assigned_to" in diff:
+            _check_assignee(conn, tenant, diff["assigned_to"])
+        version = current.version + 1
+        result = conn.execute(
+            update(incidents)
+            .where(
+                incidents.c.tenant_id == tenant,
+                incidents.c.id == current.id,
+                incidents.c.version == current.version,
+            )
+            .values(**diff, search_text=_search_text(merged), updated_at=now, updated_by=actor, version=version)
+        )
+        if result.rowcount != 1:
+            raise _conflict(conn, tenant, current, current.version)
+        conn.execute(
+            insert(events),
+            _change_events(tenant, current, diff, changes, actor=actor, at=now, version=version),
+        )
+        return _fetch(conn, tenant, current.id)
+
+
+def _classification(value) -> str:
+    from core.lifecycle import CLASSIFICATIONS
+
+    if value not in CLASSIFICATIONS:
+        raise ValidationError({"classification": f"must be one of: {', '.join(CLASSIFICATIONS)}"})
+    return value
+
+
+def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, actor, at, version) -> list[dict]:
+    old = asdict(current)
+    common = dict(at=at, actor=actor, version=version)
+    result = []
+    if "status" in diff:
+        note = changes.get("reason") or changes.get("resolution") or None
+        if diff.get("classification"):
+            note = f"classification: {diff['classification']}" + (f"; {note}" if note else "")
+        result.append(
+            _event(
+                tenant,
+                current.id,
+                kind="status_changed",
+                field="status",
+                old=current.status,
+                new=diff["status"],
+                note=note,
+                **common,
+            )
+        )
+    for name, value in diff.items():
+        if name in ("status", "acknowledged_at") or (name in ("resolved_at", "closed_at") and value is not None):
+            continue  # stamped by the status change, which the event above records
+        if "status" in diff and name == "classification" and value is not None:
+            continue  # named in the status change's note
+        kind = "assigned" if name == "assigned_to" else "field_changed"
+        result.append(_event(tenant, current.id, kind=kind, field=name, old=old[name], new=value, **common))
+    return result
+
+
+def _conflict(conn: Connection, tenant: str, current: Incident, expected: int) -> VersionConflictError:
+    latest = _fetch(conn, tenant, current.id)
+    rows = conn.execute(
+        select(events.c.actor, events.c.field)
+        .where(events.c.tenant_id == tenant, events.c.incident_id == current.id, events.c.version > expected)
+        .order_by(events.c.at)
+    ).all()
+    actors = list(dict.fromkeys(row.actor for row in rows)) or [latest.updated_by]
+    fields = list(dict.fromkeys(row.field for row in rows if row.field))
+    return VersionConflictError(current.id, expected, latest.version, ", ".join(actors), fields)
+
+
+def transition(
+    engine: Engine,
+    *,
+    tenant: str,
+    actor: str,
+    incident_id: str,
+    status: str,
+    resolution: str | None = None,
+    classification: str | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Incident:
+    """Move an incident to `status`; the lifecycle decides whether it may and what it needs."""
+    if status not in STATUSES:
+        raise ValidationError({"status": f"unknown status '{status}'; use one of: {', '.join(STATUSES)}"})
+    changes = {"status": status, "resolution": resolution, "classification": classification, "reason": reason}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    current = get_incident(engine, tenant=tenant, incident_id=incident_id)
+    if status == current.status:
+        raise ValidationError({"status": f"the incident is already {status}"})
+    return update_incident(
+        engine,
+        tenant=tenant,
+        actor=actor,
+        incident_id=incident_id,
+        changes=changes,
+        expected_version=expected_version,
+        at=at,
+    )
+
+
+def add_comment(
+    engine: Engine, *, tenant: str, actor: str, incident_id: str, text: str, at: datetime | None = None
+) -> Event:
+    """Add a comment to the timeline. Comments do not change the incident's version."""
+    actor = _actor(actor)
+    body = (text or "").strip()
+    if not body:
+        raise ValidationError({"comment": "a comment must not be blank"})
+    if len(body) > 20_000:
+        raise ValidationError({"comment": "a comment must be at most 20000 characters"})
+    now = as_utc(at) or utcnow()
+    with engine.begin() as conn:
+        current = _fetch(conn, tenant, incident_id)
+        row = _event(tenant, current.id, at=now, actor=actor, kind="comment", note=body)
+        conn.execute(insert(events).values(row))
+    return Event(**{k: v for k, v in row.items() if k != "tenant_id"})

@@ -1,0 +1,132 @@
+"""The tables. Every table carries tenant_id, leading each primary key and unique constraint."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{column}")
+
+
+def _pg_index(name: str, *columns, **kwargs) -> Index:
+    """Secondary indexes on PostgreSQL only: DuckDB's zone maps serve, and its indexes block ALTER."""
+    return Index(name, *columns, **kwargs).ddl_if(dialect="postgresql")
+
+
+schema_info = Table(
+    "schema_info",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("role", String(20), nullable=False, server_default="analyst"),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "username"),
+    CheckConstraint("role IN ('viewer', 'analyst', 'manager', 'admin')", name="ck_role"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("mitre_tactic", String(64)),
+    Column("mitre_technique", String(16)),
+    Column("source_siem", String(100)),
+    Column("assigned_to", String(100)),
+    Column("resolution", Text),
+    Column("classification", String(20)),
+    Column("affected_assets", Json, nullable=False),
+    Column("iocs", Json, nullable=False),
+    Column("source_system", String(100)),
+    Column("source_ref", String(200)),
+    # Lower-cased title, description, IOC values and asset names: what free-text search reads.
+    Column("search_text", Text, nullable=False, server_default=""),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    UniqueConstraint("tenant_id", "source_system", "source_ref", name="uq_incident_source"),
+    _one_of("severity", SEVERITIES),
+    _one_of("status", STATUSES),
+    CheckConstraint(
+        "classification IS NULL OR classification IN ({})".format(", ".join(f"'{c}'" for c in CLASSIFICATIONS)),
+        name="ck_classification",
+    ),
+    _pg_index("ix_incidents_tenant_status_created", "tenant_id", "status", "created_at"),
+    _pg_index("ix_incidents_tenant_created", "tenant_id", "created_at"),
+)
+
+events = Table(
+    "incident_events",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("incident_id", String(36), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    # created, status_changed, field_changed, assigned, comment
+    Column("kind", String(32), nullable=False),
+    Column("field", String(64)),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("note", Text),
+    # The incident version this event produced (comments produce none): a conflict names who changed what.
+    Column("version", Integer),
+    PrimaryKeyConstraint("tenant_id", "id"),
+    ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]).ddl_if(
+        dialect="postgresql"
+    ),
+    _pg_index("ix_events_tenant_incident_at", "tenant_id", "incident_id", "at"),
+)

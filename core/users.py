@@ -1,0 +1,81 @@
+"""Tenants and their people (analysts, managers...); assignment checks read from here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Engine, insert, select
+
+from core.errors import ValidationError
+from core.models import tenants, users
+from core.timeutil import utcnow
+
+ROLES = ("viewer", "analyst", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    tenant_id: str
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    active: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def ensure_tenant(engine: Engine, *, tenant: str, name: str | None = None) -> None:
+    with engine.begin() as conn:
+        if conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant)).first() is None:
+            conn.execute(insert(tenants).values(tenant_id=tenant, name=name or tenant, created_at=utcnow()))
+
+
+def add_user(
+    engine: Engine,
+    *,
+    tenant: str,
+    username: str,
+    display_name: str | None = None,
+    email: str | None = None,
+    role: str = "analyst",
+) -> User:
+    username = (username or "").strip()
+    if not username or len(username) > 100:
+        raise ValidationError({"username": "a user name of 1 to 100 characters is required"})
+    if role not in ROLES:
+        raise ValidationError({"role": f"unknown role '{role}'; use one of: {', '.join(ROLES)}"})
+    ensure_tenant(engine, tenant=tenant)
+    with engine.begin() as conn:
+        exists = conn.execute(
+            select(users.c.username).where(users.c.tenant_id == tenant, users.c.username == username)
+        ).first()
+        if exists:
+            raise ValidationError({"username": f"user '{username}' already exists in tenant {tenant}"})
+        values = dict(
+            tenant_id=tenant,
+            username=username,
+            display_name=(display_name or username).strip(),
+            email=email,
+            role=role,
+            active=True,
+        )
+        conn.execute(insert(users).values(**values, created_at=utcnow()))
+    return User(**values)
+
+
+def list_users(engine: Engine, *, tenant: str, active_only: bool = True) -> list[User]:
+    query = select(*(users.c[f] for f in User.__dataclass_fields__)).where(users.c.tenant_id == tenant)
+    if active_only:
+        query = query.where(users.c.active.is_(True))
+    with engine.connect() as conn:
+        return [User(**row._mapping) for row in conn.execute(query.order_by(users.c.display_name))]
+
+
+def is_assignable(conn, *, tenant: str, username: str) -> bool:
+    """True for an active analyst-or-above of this tenant (viewers cannot own incidents)."""
+    row = conn.execute(
+        select(users.c.role).where(users.c.tenant_id == tenant, users.c.username == username, users.c.active.is_(True))
+    ).first()
+    return row is not None and row.role != "viewer"
