@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from core.errors import NotFoundError, ValidationError, VersionConflictError
 from core.lifecycle import SEVERITIES, STATUSES, plan_transition
@@ -443,6 +444,21 @@ def update_incident(
         raise ValidationError({name: "cannot be changed" for name in unknown})
     cleaned = clean_fields(changes, fields=EDITABLE_FIELDS)
     now = as_utc(at) or utcnow()
+    try:
+        return _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now)
+    except _StaleWrite as stale:
+        with engine.connect() as conn:
+            raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
+
+
+class _StaleWrite(Exception):
+    """The row changed between our read and our UPDATE (PostgreSQL: 0 rows; DuckDB: a write conflict)."""
+
+    def __init__(self, incident: Incident):
+        self.incident = incident
+
+
+def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now) -> Incident:
     with engine.begin() as conn:
         current = _fetch(conn, tenant, incident_id)
         if expected_version is not None and expected_version != current.version:
@@ -477,7 +493,7 @@ def update_incident(
         if "assigned_to" in diff:
             _check_assignee(conn, tenant, diff["assigned_to"])
         version = current.version + 1
-        result = conn.execute(
+        statement = (
             update(incidents)
             .where(
                 incidents.c.tenant_id == tenant,
@@ -486,8 +502,14 @@ def update_incident(
             )
             .values(**diff, search_text=_search_text(merged), updated_at=now, updated_by=actor, version=version)
         )
+        try:
+            result = conn.execute(statement)
+        except DBAPIError as exc:
+            if type(exc.orig).__name__ != "TransactionException":  # DuckDB's write-write conflict
+                raise
+            raise _StaleWrite(current) from exc
         if result.rowcount != 1:
-            raise _conflict(conn, tenant, current, current.version)
+            raise _StaleWrite(current)
         conn.execute(
             insert(events),
             _change_events(tenant, current, diff, changes, actor=actor, at=now, version=version),
