@@ -29,18 +29,36 @@ def _default_actor() -> str:
     return os.environ.get("INCIDENTS_ACTOR") or f"cli:{getpass.getuser()}"
 
 
+def _global_options(defaults: bool) -> argparse.ArgumentParser:
+    """--db/--tenant/--actor, accepted before or after the command name."""
+    options = argparse.ArgumentParser(add_help=False)
+    default = (lambda value: value) if defaults else (lambda value: argparse.SUPPRESS)
+    options.add_argument(
+        "--db",
+        metavar="URL",
+        default=default(None),
+        help="database URL (default: INCIDENTS_DATABASE_URL, secrets, embedded demo)",
+    )
+    options.add_argument("--tenant", default=default(DEMO_TENANT), help=f"tenant to act in (default: {DEMO_TENANT})")
+    options.add_argument("--actor", default=default(None), help="who changes are recorded as (default: cli:<login>)")
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="incidents", description="ThreatOps Incidents from the command line.")
-    parser.add_argument("--db", metavar="URL", help="database URL (default: INCIDENTS_DATABASE_URL, secrets, demo)")
-    parser.add_argument("--tenant", default=DEMO_TENANT, help=f"tenant to act in (default: {DEMO_TENANT})")
-    parser.add_argument("--actor", default=None, help="who the change is recorded as (default: cli:<login>)")
+    parser = argparse.ArgumentParser(
+        prog="incidents", description="ThreatOps Incidents from the command line.", parents=[_global_options(True)]
+    )
+    sub_options = _global_options(False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("init", help="create or migrate the schema")
-    demo = commands.add_parser("demo", help="load the demo dataset into an empty database")
+    def add_command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[sub_options], **kwargs)
+
+    add_command("init", help="create or migrate the schema")
+    demo = add_command("demo", help="load the demo dataset into an empty database")
     demo.add_argument("--reset", action="store_true", help="delete ALL data first, then load the demo")
 
-    listing = commands.add_parser("list", help="list incidents")
+    listing = add_command("list", help="list incidents")
     listing.add_argument("--severity", action="append", choices=SEVERITIES, default=[])
     listing.add_argument("--status", action="append", choices=STATUSES, default=[])
     listing.add_argument("--tactic")
@@ -58,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--all", action="store_true", help="every match (ignores --limit/--offset)")
     listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
-    show = commands.add_parser("show", help="show one incident with its timeline")
+    show = add_command("show", help="show one incident with its timeline")
     show.add_argument("id")
     show.add_argument("--format", choices=("text", "json"), default="text")
 
-    create = commands.add_parser("create", help="create an incident")
+    create = add_command("create", help="create an incident")
     create.add_argument("--title", required=True)
     create.add_argument("--severity", required=True, choices=SEVERITIES)
     create.add_argument("--description")
@@ -74,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--assignee")
     create.add_argument("--format", choices=("text", "json"), default="text")
 
-    upd = commands.add_parser("update", help="change fields or move an incident through the lifecycle")
+    upd = add_command("update", help="change fields or move an incident through the lifecycle")
     upd.add_argument("id")
     upd.add_argument("--status", choices=STATUSES)
     upd.add_argument("--severity", choices=SEVERITIES)
@@ -85,11 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     upd.add_argument("--expected-version", type=int, help="fail with exit 4 if the incident changed meanwhile")
     upd.add_argument("--format", choices=("text", "json"), default="text")
 
-    comment = commands.add_parser("comment", help="add a comment to an incident's timeline")
+    comment = add_command("comment", help="add a comment to an incident's timeline")
     comment.add_argument("id")
     comment.add_argument("text")
 
-    stats = commands.add_parser("stats", help="statistics (MTTA/MTTR, counts)")
+    stats = add_command("stats", help="statistics (MTTA/MTTR, counts)")
     stats.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--format", choices=("text", "json"), default="text")
