@@ -14,7 +14,7 @@ import sys
 from datetime import date
 
 from core import incidents as service
-from core.config import DEMO_TENANT
+from core.config import DEMO_TENANT, resolve_database
 from core.db import open_database
 from core.errors import DatabaseUnavailableError, NotFoundError, ValidationError, VersionConflictError
 from core.export import write_csv, write_json
@@ -182,7 +182,7 @@ def _run_list(engine, args) -> None:
 
 
 def _run(args) -> int:
-    engine, target = open_database(args.db)
+    engine, target = open_database(resolve_database(args.db))
     try:
         actor = args.actor or _default_actor()
         tenant = args.tenant

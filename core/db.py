@@ -82,12 +82,12 @@ def is_empty(engine: Engine) -> bool:
         return conn.execute(select(incidents.c.id).limit(1)).first() is None
 
 
-def open_database(url: str | None = None) -> tuple[Engine, DatabaseTarget]:
-    """Open (and on first use prepare) the configured database.
+def open_database(target: DatabaseTarget | None = None) -> tuple[Engine, DatabaseTarget]:
+    """Open (and on first use prepare) the target, by default the configured database.
 
     The embedded default is created and loaded with the demo dataset on first use.
     """
-    target = resolve_database(url)
+    target = target or resolve_database()
     engine = create_engine_for(target)
     try:
         ensure_schema(engine)

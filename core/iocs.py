@@ -131,6 +131,7 @@ _DEFANGED_SCHEMES: dict[str, str] = {"http": "hxxp", "https": "hxxps", "ftp": "f
 _HEX_RE = re.compile(r"[0-9a-fA-F]+")
 _DOTTED_NUMERIC_RE = re.compile(r"[0-9]+(?:\.[0-9]+)+\.?")
 # 12:30, 9:05, 12:30:45, 23:59:59.123 -- never an IPv6 address, whatever a lenient parser thinks.
+_BROKEN_IPV4_RE = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
 _CLOCK_RE = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?")
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _PORT_RE = re.compile(r"[0-9]{1,5}")
@@ -539,22 +540,35 @@ def refang(text: str) -> str:
     """Undo common defanging: ``hxxp://``/``hxxps://``/``fxp://`` (scheme position only), ``[:]//``,
     ``[://]``, ``[:]``, ``[/]``, ``[.]``/``(.)``/``{.}``/``[dot]``/``(dot)``, ``[@]``/``(@)``/``[at]``/
     ``(at)`` (any case, blanks around the bracketed marker removed). Nothing else is touched: bare
-    dots, brackets such as ``[2001:db8::1]`` and ``hxxp`` inside a word or path stay as they are."""
-    text = _REFANG_TOKEN_RE.sub(lambda match: _REFANG_REPLACEMENTS[match.lastgroup or ""], text)
+    dots, brackets such as ``[2001:db8::1]`` and ``hxxp`` inside a word or path stay as they are.
+    Idempotent: the rules are applied until nothing changes."""
+    while True:  # to a fixed point, so that refang(refang(x)) == refang(x) even for "[[.]]"
+        refanged = _DEFANGED_SCHEME_RE.sub(_refang_scheme, _REFANG_TOKEN_RE.sub(_refang_token, text))
+        if refanged == text:
+            return text
+        text = refanged
 
-    def scheme(match: re.Match[str]) -> str:
-        token = match.group(1).lower()
-        if token.startswith("f"):
-            return "ftp"
-        return "https" if match.group(2) else "http"
 
-    return _DEFANGED_SCHEME_RE.sub(scheme, text)
+def _refang_token(match: re.Match[str]) -> str:
+    return _REFANG_REPLACEMENTS[match.lastgroup or ""]
+
+
+def _refang_scheme(match: re.Match[str]) -> str:
+    if match.group(1)[0] in "fF":
+        return "ftp"
+    return "https" if match.group(2) else "http"
 
 
 def detect_type(value: str) -> str:
     """The IOC type :func:`parse_ioc` would choose for value (refanged and stripped first).
 
-    Never raises; anything unrecognised (including blank or non-text input) is "other"."""
+    Rules, first match wins: blank or too long -> other; ``scheme://...`` -> url if valid, else other;
+    32/40/64 hex characters -> md5/sha1/sha256; valid dotted quad -> ipv4; any other digits-and-dots
+    (``1.2.3.256``, ``010.1.1.1``) -> other; a clock time (``12:30``, ``23:59:59.123``) -> other; valid
+    IPv6 (brackets allowed) -> ipv6; a bare ``name.ext`` (no ``/``, ``\\``, ``:``) whose extension is a
+    common executable/script/document/archive/media one -> filename (so ``archive.zip``, ``icon@2x.png``,
+    ``user@evil.zip`` are file names); valid ``local@domain`` -> email; valid domain -> domain; else other.
+    Never raises; anything unrecognised (including non-text input) is "other"."""
     if not isinstance(value, str):
         return "other"
     text = value.strip()
@@ -585,6 +599,12 @@ def parse_ioc(value: str, type: str | None = None) -> Ioc:
         )
     clean = refang(text).strip()
     actual = ioc_type or _detect(clean)
+    if ioc_type is None and actual == "other":
+        # A broken address or URL is a typo to report, not free text to keep: 1.2.3.999, http://
+        if _BROKEN_IPV4_RE.fullmatch(clean):
+            actual = "ipv4"
+        elif _SCHEME_RE.match(clean) and clean.split("://", 1)[0].lower() in ("http", "https", "ftp"):
+            actual = "url"
     try:
         canonical = _VALIDATORS[actual](clean)
     except _Invalid as exc:

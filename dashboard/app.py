@@ -1,0 +1,77 @@
+"""ThreatOps Incidents: the dashboard's entry point (`streamlit run dashboard/app.py`)."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from core.errors import DatabaseUnavailableError, IncidentError
+from dashboard import session
+
+log = logging.getLogger("threatops.dashboard")
+
+st.set_page_config(page_title="ThreatOps Incidents", page_icon=":material/shield:", layout="wide")
+
+
+def _demo_marker() -> None:
+    st.warning(
+        "**Demo data** — this is the embedded demo database with invented incidents. "
+        "Set `INCIDENTS_DATABASE_URL` (or `[database] url` in `.streamlit/secrets.toml`) to use your own.",
+        icon=":material/science:",
+    )
+
+
+def _sidebar(viewer) -> None:
+    with st.sidebar:
+        st.markdown("## :material/shield: ThreatOps Incidents")
+        st.caption(f"Signed in as **{viewer.display_name}** · {viewer.role} · tenant `{viewer.tenant}`")
+        if session.target().is_embedded_demo:
+            st.toggle(
+                "Act as demo manager",
+                key="demo_manager",
+                help="Demo mode only: switch between the demo analyst and the demo manager.",
+            )
+        else:
+            st.caption(f"Database: `{session.target().masked}`")
+
+
+def main() -> None:
+    try:
+        session.database()
+    except DatabaseUnavailableError as exc:
+        st.error(f"**The incident database is not available.** {exc}", icon=":material/database_off:")
+        st.info("Check the database URL in `INCIDENTS_DATABASE_URL` or `.streamlit/secrets.toml`, then reload.")
+        st.stop()
+
+    pages = [
+        st.Page("views/incidents.py", title="Incidents", icon=":material/list_alt:", default=True),
+        st.Page("views/new_incident.py", title="New incident", icon=":material/add_circle:", url_path="new"),
+        st.Page("views/statistics.py", title="Statistics", icon=":material/monitoring:", url_path="statistics"),
+        st.Page(
+            "views/incident.py",
+            title="Incident",
+            icon=":material/crisis_alert:",
+            url_path="incident",
+            visibility="hidden",
+        ),
+    ]
+    page = st.navigation(pages)
+    _sidebar(session.viewer())
+    if session.target().is_embedded_demo:
+        _demo_marker()
+    session.show_flash()
+    try:
+        page.run()
+    except IncidentError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception:  # never a traceback on the page; the log keeps it
+        log.exception("page %s failed", page.title)
+        st.error(
+            "Something went wrong on this page. Reload it; if it keeps happening, tell your administrator "
+            "(the details are in the server log).",
+            icon=":material/error:",
+        )
+
+
+main()

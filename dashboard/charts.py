@@ -1,0 +1,385 @@
+"""The statistics page's figures: pure Plotly builders over `core.stats.Stats`, no Streamlit.
+
+Every builder returns a `plotly.graph_objects.Figure` styled for the dark theme (transparent backgrounds, so the
+app's theme shows through), with human labels and axis titles. With nothing to show it returns a figure that
+says so ("No data for this period"); it never raises on empty data.
+
+Labels that come from data (tactics, SIEM names, analysts' display names) are escaped: Plotly would otherwise
+read `<b>`, `<a href=...>` and the like in them as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.lifecycle import SEVERITIES, STATUSES, label
+from core.stats import AGE_BUCKETS, DurationStats, Stats
+from dashboard import palette
+
+NO_DATA = "No data for this period"
+FONT = '"Source Sans 3", "Source Sans Pro", -apple-system, "Segoe UI", sans-serif'
+BAR_PX = 30  # height of one bar of a horizontal bar chart
+MARKERS_UP_TO_DAYS = 45  # daily series this short get a marker per day
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def duration_text(seconds: float | None) -> str:
+    """'45 min', '3.5 h', '2.1 d' (the rules of dashboard.components.timefmt.duration, without Streamlit)."""
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return f"{max(seconds, 0) / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600
+
+
+def _text(value: str) -> str:
+    """A data label shown literally by Plotly (which renders a subset of HTML in text)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _ordered(counts: Mapping[str, int], order: Iterable[str]) -> dict[str, int]:
+    """`counts` in the given order (missing keys as 0), then any unexpected keys after them."""
+    order = tuple(order)
+    result = {key: counts.get(key, 0) for key in order}
+    result.update({key: value for key, value in counts.items() if key not in result})
+    return result
+
+
+def _ranked(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Largest first, ties by name; zero counts dropped."""
+    return sorted(((k, v) for k, v in counts.items() if v), key=lambda item: (-item[1], item[0]))
+
+
+def _share(values: list[int]) -> list[float]:
+    total = sum(values)
+    return [v / total if total else 0.0 for v in values]
+
+
+def _style(fig: go.Figure, *, height: int, legend: bool = False) -> go.Figure:
+    """The one look of every chart: dark-theme text and grid, transparent backgrounds, no drag-zoom."""
+    fig.update_layout(
+        template="plotly_dark",
+        height=height,
+        margin={"l": 8, "r": 16, "t": 36 if legend else 16, "b": 8},
+        paper_bgcolor=palette.TRANSPARENT,
+        plot_bgcolor=palette.TRANSPARENT,
+        font={"family": FONT, "size": 13, "color": palette.TEXT},
+        hoverlabel={
+            "bgcolor": palette.HOVER_BACKGROUND,
+            "bordercolor": palette.HOVER_BORDER,
+            "font": {"family": FONT, "size": 13, "color": palette.TEXT},
+        },
+        showlegend=legend,
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "xanchor": "left",
+            "x": 0,
+            "bgcolor": palette.TRANSPARENT,
+            "title": {"text": ""},
+            "font": {"color": palette.TEXT},
+        },
+        dragmode=False,
+        bargap=0.3,
+    )
+    axis = {
+        "gridcolor": palette.GRID,
+        "linecolor": palette.AXIS_LINE,
+        "zerolinecolor": palette.AXIS_LINE,
+        "tickfont": {"color": palette.MUTED_TEXT},
+        "title": {"font": {"color": palette.MUTED_TEXT, "size": 12}},
+        "automargin": True,
+        "fixedrange": True,
+    }
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    return fig
+
+
+def empty_figure(message: str = NO_DATA, *, height: int = 260) -> go.Figure:
+    """A blank chart that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 15, "color": palette.MUTED_TEXT},
+    )
+    _style(fig, height=height)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _vertical_bars(fig: go.Figure, *, x_title: str, y_title: str) -> go.Figure:
+    fig.update_xaxes(title={"text": x_title}, showgrid=False, showline=True)
+    fig.update_yaxes(title={"text": y_title}, rangemode="tozero", zeroline=False)
+    return fig
+
+
+def _horizontal_bars(
+    rows: list[tuple[str, int]],
+    *,
+    colours: list[str] | str,
+    x_title: str,
+    y_title: str,
+    noun: str = "incidents",
+) -> go.Figure:
+    """Bars from the top down in the order of `rows` (label, count); labels must already be escaped."""
+    values = [count for _, count in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=[name for name, _ in rows],
+            orientation="h",
+            marker={"color": colours},
+            text=values,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=_share(values),
+            hovertemplate=f"<b>%{{y}}</b><br>%{{x:,}} {noun} (%{{customdata:.0%}})<extra></extra>",
+        )
+    )
+    _style(fig, height=max(160, 56 + BAR_PX * len(rows)))
+    fig.update_xaxes(title={"text": x_title}, rangemode="tozero", zeroline=False)
+    fig.update_yaxes(title={"text": y_title}, autorange="reversed", showgrid=False, ticksuffix="  ")
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ builders
+
+
+def severity_chart(stats: Stats) -> go.Figure:
+    """Incidents per severity, Critical to Informational, each bar in its severity colour."""
+    counts = _ordered(stats.by_severity, SEVERITIES)
+    values = list(counts.values())
+    if not sum(values):
+        return empty_figure(height=300)
+    fig = go.Figure(
+        go.Bar(
+            x=[label(key) for key in counts],
+            y=values,
+            marker={"color": [palette.SEVERITY_COLOURS.get(key, palette.FALLBACK) for key in counts]},
+            text=values,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=_share(values),
+            hovertemplate="<b>%{x}</b><br>%{y:,} incidents (%{customdata:.0%})<extra></extra>",
+        )
+    )
+    _style(fig, height=300)
+    return _vertical_bars(fig, x_title="Severity", y_title="Incidents")
+
+
+def status_funnel(stats: Stats, *, cumulative: bool = False) -> go.Figure:
+    """The lifecycle New → … → Closed as a funnel.
+
+    By default each stage shows the incidents currently in it; with `cumulative`, those in it or any later
+    stage (stages may be skipped, so this is "at or past", not "went through")."""
+    counts = _ordered(stats.by_status, STATUSES)
+    current = list(counts.values())
+    if not sum(current):
+        return empty_figure(height=320)
+    values = [sum(current[i:]) for i in range(len(current))] if cumulative else current
+    measure = "at or past this stage" if cumulative else "in this stage now"
+    fig = go.Figure(
+        go.Funnel(
+            y=[label(key) for key in counts],
+            x=values,
+            marker={"color": [palette.STATUS_COLOURS.get(key, palette.FALLBACK) for key in counts]},
+            textinfo="value+percent initial" if cumulative else "value+percent total",
+            textposition="auto",
+            textfont={"color": "#f8fafc"},
+            constraintext="none",
+            connector={"line": {"color": palette.AXIS_LINE, "width": 1}, "fillcolor": "rgba(148, 163, 184, 0.08)"},
+            customdata=current,
+            hovertemplate=(
+                f"<b>%{{y}}</b><br>%{{x:,}} incidents {measure}"
+                + ("<br>%{customdata:,} currently here" if cumulative else "")
+                + "<extra></extra>"
+            ),
+        )
+    )
+    _style(fig, height=320)
+    fig.update_yaxes(showgrid=False, ticksuffix="  ")
+    fig.update_xaxes(visible=False)
+    return fig
+
+
+def tactic_chart(stats: Stats) -> go.Figure:
+    """Incidents per MITRE ATT&CK tactic, most frequent on top."""
+    rows = [(_text(name), count) for name, count in _ranked(stats.by_tactic)]
+    if not rows:
+        return empty_figure()
+    return _horizontal_bars(rows, colours=palette.ACCENT, x_title="Incidents", y_title="ATT&amp;CK tactic")
+
+
+def siem_chart(stats: Stats) -> go.Figure:
+    """Incidents per source SIEM, most frequent on top."""
+    rows = [(_text(name), count) for name, count in _ranked(stats.by_siem)]
+    if not rows:
+        return empty_figure()
+    return _horizontal_bars(rows, colours="#a78bfa", x_title="Incidents", y_title="Source")
+
+
+def created_vs_resolved(stats: Stats, *, start: date | None = None, end: date | None = None) -> go.Figure:
+    """Incidents created and resolved per UTC day, every day from `start` to `end` (or the first and last day
+    with data) present, days without incidents as 0."""
+    created, resolved = stats.created_per_day, stats.resolved_per_day
+    if not sum(created.values()) + sum(resolved.values()):
+        return empty_figure(height=320)
+    days = [date.fromisoformat(day) for day in (*created, *resolved)]
+    first = min([*days, *([start] if start else [])])
+    last = max([*days, *([end] if end else [])])
+    keys = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    mode = "lines+markers" if len(keys) <= MARKERS_UP_TO_DAYS else "lines"
+    fig = go.Figure()
+    for name, series, colour in (("Created", created, palette.CREATED), ("Resolved", resolved, palette.RESOLVED)):
+        fig.add_trace(
+            go.Scatter(
+                x=keys,
+                y=[series.get(day, 0) for day in keys],
+                name=name,
+                mode=mode,
+                line={"color": colour, "width": 2},
+                marker={"size": 5},
+                hovertemplate=f"{name}: %{{y:,}}<extra></extra>",
+            )
+        )
+    _style(fig, height=320, legend=True)
+    fig.update_layout(hovermode="x unified")
+    fig.update_xaxes(type="date", title={"text": "Day (UTC)"}, showgrid=False, showline=True, hoverformat="%a %d %b %Y")
+    fig.update_yaxes(title={"text": "Incidents per day"}, rangemode="tozero", zeroline=False)
+    return fig
+
+
+def _duration_rows(by_severity: Mapping[str, DurationStats], severities: list[str], attribute: str):
+    stats = [by_severity.get(severity) for severity in severities]
+    seconds = [getattr(s, attribute) if s else None for s in stats]
+    return seconds, [s.count if s else 0 for s in stats]
+
+
+def mtta_mttr_by_severity(stats: Stats) -> go.Figure:
+    """Median and 90th percentile of time to acknowledge and time to resolve per severity, in hours.
+
+    Two panels (MTTA left, MTTR right, each with its own scale); solid bars are medians, hatched bars the
+    90th percentile; bar labels and hover show the durations in words."""
+    present = set(stats.mtta_by_severity) | set(stats.mttr_by_severity)
+    severities = [s for s in _ordered(dict.fromkeys(present, 0), SEVERITIES) if s in present]
+    measured = [
+        d for d in (*stats.mtta_by_severity.values(), *stats.mttr_by_severity.values()) if d.median_s is not None
+    ]
+    if not measured:
+        return empty_figure(height=360)
+    panels = (
+        ("Time to acknowledge (MTTA)", "acknowledged", stats.mtta_by_severity),
+        ("Time to resolve (MTTR)", "resolved", stats.mttr_by_severity),
+    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[title for title, _, _ in panels], horizontal_spacing=0.1)
+    labels = [label(s) for s in severities]
+    colours = [palette.SEVERITY_COLOURS.get(s, palette.FALLBACK) for s in severities]
+    looks = (
+        ("Median", "median_s", {"color": colours}),
+        (
+            "90th percentile",
+            "p90_s",
+            {"color": colours, "opacity": 0.55, "pattern": {"shape": "/", "fgcolor": "#0f172a", "solidity": 0.25}},
+        ),
+    )
+    for col, (title, verb, by_severity) in enumerate(panels, start=1):
+        for name, attribute, marker in looks:
+            seconds, counts = _duration_rows(by_severity, severities, attribute)
+            texts = [duration_text(s) if s is not None else "" for s in seconds]
+            fig.add_trace(
+                go.Bar(
+                    x=labels,
+                    y=[hours(s) for s in seconds],
+                    name=name,
+                    legendgroup=name,
+                    showlegend=False,
+                    marker=marker,
+                    text=texts,
+                    textposition="outside",
+                    textfont={"size": 11, "color": palette.MUTED_TEXT},
+                    cliponaxis=False,
+                    customdata=list(zip(texts, counts, strict=True)),
+                    hovertemplate=(
+                        f"<b>%{{x}}</b> · {title}<br>{name}: %{{customdata[0]}}"
+                        f"<br>%{{customdata[1]:,}} incidents {verb}<extra></extra>"
+                    ),
+                ),
+                row=1,
+                col=col,
+            )
+    # legend entries in a neutral colour: the bar colours already say the severity
+    for name, _, marker in looks:
+        legend_marker = {**marker, "color": palette.FALLBACK}
+        fig.add_trace(go.Bar(x=[None], y=[None], name=name, legendgroup=name, marker=legend_marker, hoverinfo="skip"))
+    _style(fig, height=360, legend=True)
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, margin={"t": 64})
+    fig.update_layout(legend={"y": 1.12})
+    fig.update_annotations(font={"size": 14, "color": palette.TEXT}, yshift=4)
+    fig.update_xaxes(showgrid=False, showline=True)
+    fig.update_yaxes(title={"text": "Hours"}, rangemode="tozero", zeroline=False)
+    return fig
+
+
+def open_per_analyst(
+    stats: Stats, names: Mapping[str, str] | None = None, *, include_unassigned: bool = True
+) -> go.Figure:
+    """Open incidents per analyst (display names from `names`, username otherwise), busiest on top, with the
+    unassigned open incidents as a first bar of their own colour."""
+    names = names or {}
+    shown = {username: names.get(username) or username for username in stats.by_assignee}
+    clashes = {n for n in shown.values() if list(shown.values()).count(n) > 1}
+    shown = {u: f"{n} ({u})" if n in clashes else n for u, n in shown.items()}
+    rows = sorted(
+        ((_text(shown[u]), count) for u, count in stats.by_assignee.items() if count),
+        key=lambda item: (-item[1], item[0]),
+    )
+    colours = [palette.ACCENT] * len(rows)
+    if include_unassigned and stats.unassigned_open:
+        rows.insert(0, ("Unassigned", stats.unassigned_open))
+        colours.insert(0, palette.UNASSIGNED)
+    if not rows:
+        return empty_figure()
+    return _horizontal_bars(rows, colours=colours, x_title="Open incidents", y_title="", noun="open incidents")
+
+
+def backlog_by_age(stats: Stats) -> go.Figure:
+    """Open incidents by age, youngest to oldest bucket, coloured from calm to alarming."""
+    counts = _ordered(stats.backlog_by_age, [name for name, _, _ in AGE_BUCKETS])
+    values = list(counts.values())
+    if not sum(values):
+        return empty_figure(height=300)
+    colours = [palette.AGE_COLOURS[i] if i < len(palette.AGE_COLOURS) else palette.FALLBACK for i in range(len(counts))]
+    fig = go.Figure(
+        go.Bar(
+            x=[_text(name) for name in counts],
+            y=values,
+            marker={"color": colours},
+            text=values,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=_share(values),
+            hovertemplate="<b>%{x}</b><br>%{y:,} open incidents (%{customdata:.0%})<extra></extra>",
+        )
+    )
+    _style(fig, height=300)
+    return _vertical_bars(fig, x_title="Age since created", y_title="Open incidents")

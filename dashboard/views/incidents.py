@@ -1,0 +1,127 @@
+"""Incidents: the filtered, paged list (the default page)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from core.export import write_csv, write_json
+from core.incidents import SORTS
+from dashboard import session
+from dashboard.components.badges import severity_text, status_text
+from dashboard.components.filters import filter_bar, reset_filters
+from dashboard.components.timefmt import age, local
+
+PAGE_SIZE = 25
+DETAIL_PAGE = "views/incident.py"
+
+
+def _requested_page() -> int:
+    try:
+        return max(int(st.query_params.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+def _table(items) -> pd.DataFrame:
+    analysts = {u.username: u.display_name for u in session.analysts()}
+    rows = [
+        {
+            "id": i.id,
+            "Severity": severity_text(i.severity),
+            "Status": status_text(i.status),
+            "Title": i.title,
+            "Age": age(i.created_at),
+            "Assignee": analysts.get(i.assigned_to, i.assigned_to) if i.assigned_to else "Unassigned",
+            "Tactic": i.mitre_tactic or "",
+            "Source": i.source_siem or "",
+            "Created": local(i.created_at),
+        }
+        for i in items
+    ]
+    return pd.DataFrame(rows).set_index("id")
+
+
+def _export_buttons(filters, sort: str) -> None:
+    """Every matching incident, not just this page; built only when the user clicks."""
+    left, right = st.columns(2)
+    left.download_button(
+        "CSV",
+        session.exporter(write_csv, filters, sort),
+        "incidents.csv",
+        "text/csv",
+        icon=":material/download:",
+        width="stretch",
+        on_click="ignore",
+        help="Every matching incident; cells a spreadsheet would run as formulas are neutralised",
+    )
+    right.download_button(
+        "JSON",
+        session.exporter(write_json, filters, sort),
+        "incidents.json",
+        "application/json",
+        icon=":material/download:",
+        width="stretch",
+        on_click="ignore",
+        help="Every matching incident",
+    )
+
+
+def render() -> None:
+    filters, sort = filter_bar()
+    header, sort_box = st.columns([3, 1], vertical_alignment="bottom")
+    header.title("Incidents")
+    sort_box.selectbox("Sort", list(SORTS), key="f_sort", format_func=SORTS.get, label_visibility="collapsed")
+
+    number = _requested_page()
+    page = session.list_incidents(filters, sort=sort, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if not page.items and page.total:  # a bookmarked page past the end: show the last one
+        number = math.ceil(page.total / PAGE_SIZE)
+        page = session.list_incidents(filters, sort=sort, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if page.total == 0:
+        st.info("No incidents match these filters.", icon=":material/search_off:")
+        st.button("Reset filters", on_click=reset_filters, key="reset_empty")
+        return
+
+    first = page.offset + 1
+    st.caption(
+        f"Showing {first}–{page.offset + len(page.items)} of **{page.total}** incidents · "
+        f"sorted by {SORTS[sort].lower()} · select a row to open it"
+    )
+    event = st.dataframe(
+        _table(page.items),
+        key="incident_table",
+        on_select="rerun",
+        selection_mode="single-row",
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(page.items), 38 + 35 * PAGE_SIZE),
+        column_config={
+            "Severity": st.column_config.TextColumn(width="small"),
+            "Status": st.column_config.TextColumn(width="small"),
+            "Title": st.column_config.TextColumn(width="large"),
+            "Age": st.column_config.TextColumn(width="small", help="Time since the incident was created"),
+        },
+    )
+    rows = event.selection.rows if event else []
+    if rows:
+        incident_id = page.items[rows[0]].id
+        st.session_state.pop("incident_table", None)
+        st.switch_page(DETAIL_PAGE, query_params={"id": incident_id})
+
+    pages = max(1, math.ceil(page.total / PAGE_SIZE))
+    prev_col, info_col, next_col, export_col = st.columns([1, 2, 1, 2], vertical_alignment="center")
+    if prev_col.button("Previous", icon=":material/chevron_left:", disabled=number <= 1, width="stretch"):
+        st.query_params["page"] = str(number - 1)
+        st.rerun()
+    info_col.markdown(f"<div style='text-align:center'>Page {number} of {pages}</div>", unsafe_allow_html=True)
+    if next_col.button("Next", icon=":material/chevron_right:", disabled=number >= pages, width="stretch"):
+        st.query_params["page"] = str(number + 1)
+        st.rerun()
+    with export_col:
+        _export_buttons(filters, sort)
+
+
+render()
