@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +18,33 @@ MULTI_PROCESS_HINT = (
     "a DuckDB file can be opened by one process at a time: stop the other process (a running dashboard or "
     "CLI), or use PostgreSQL for several users and processes"
 )
+
+
+Bind = Engine | Connection
+
+
+@contextmanager
+def transaction(bind: Bind) -> Iterator[Connection]:
+    """A transaction on an engine; on a connection, the caller's open transaction (so a bulk load can make
+    many service calls one commit) or a new one."""
+    if isinstance(bind, Engine):
+        with bind.begin() as conn:
+            yield conn
+    elif bind.in_transaction():
+        yield bind
+    else:
+        with bind.begin():
+            yield bind
+
+
+@contextmanager
+def connection(bind: Bind) -> Iterator[Connection]:
+    """A connection for reading: the engine's, or the caller's."""
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            yield conn
+    else:
+        yield bind
 
 
 def _normalise_url(url: str) -> str:

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from core.db import Bind, connection, transaction
 from core.errors import NotFoundError, ValidationError, VersionConflictError
 from core.lifecycle import SEVERITIES, STATUSES, plan_transition
 from core.models import events, incidents
@@ -179,14 +180,14 @@ def _fetch(conn: Connection, tenant: str, incident_id: str) -> Incident:
     return _row_to_incident(row)
 
 
-def get_incident(engine: Engine, *, tenant: str, incident_id: str) -> Incident:
-    with engine.connect() as conn:
+def get_incident(engine: Bind, *, tenant: str, incident_id: str) -> Incident:
+    with connection(engine) as conn:
         return _fetch(conn, tenant, incident_id)
 
 
-def get_timeline(engine: Engine, *, tenant: str, incident_id: str) -> list[Event]:
+def get_timeline(engine: Bind, *, tenant: str, incident_id: str) -> list[Event]:
     """The incident's events, newest first."""
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         _fetch(conn, tenant, incident_id)
         return _timeline(conn, tenant, incident_id)
 
@@ -200,8 +201,8 @@ def _timeline(conn: Connection, tenant: str, incident_id: str) -> list[Event]:
     return [Event(**{**row._mapping, "at": as_utc(row.at)}) for row in rows]
 
 
-def get_detail(engine: Engine, *, tenant: str, incident_id: str) -> IncidentDetail:
-    with engine.connect() as conn:
+def get_detail(engine: Bind, *, tenant: str, incident_id: str) -> IncidentDetail:
+    with connection(engine) as conn:
         incident = _fetch(conn, tenant, incident_id)
         return IncidentDetail(incident, _timeline(conn, tenant, incident_id))
 
@@ -257,7 +258,7 @@ def _order(sort: str) -> list:
 
 
 def list_incidents(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     filters: IncidentFilter = IncidentFilter(),
@@ -273,7 +274,7 @@ def list_incidents(
     if offset < 0:
         raise ValidationError({"offset": "must not be negative"})
     where = and_(*filter_conditions(tenant, filters))
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         total = conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one()
         rows = conn.execute(select(*_columns()).where(where).order_by(*_order(sort)).limit(limit).offset(offset))
         items = [_row_to_incident(row) for row in rows]
@@ -281,7 +282,7 @@ def list_incidents(
 
 
 def iter_incidents(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     filters: IncidentFilter = IncidentFilter(),
@@ -298,12 +299,12 @@ def iter_incidents(
             return
 
 
-def distinct_values(engine: Engine, *, tenant: str, column: str) -> list[str]:
+def distinct_values(engine: Bind, *, tenant: str, column: str) -> list[str]:
     """The values in use for a filter column (source_siem, mitre_tactic, assigned_to)."""
     if column not in ("source_siem", "mitre_tactic", "assigned_to"):
         raise ValueError(column)
     col = incidents.c[column]
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         rows = conn.execute(
             select(col).where(incidents.c.tenant_id == tenant, col.is_not(None)).group_by(col).order_by(col)
         )
@@ -358,7 +359,7 @@ def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None
         raise ValidationError({"assigned_to": f"'{username}' is not an active analyst of this tenant"})
 
 
-def create_incident(engine: Engine, *, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Incident:
+def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Incident:
     """Create an incident in status new. `at` backdates it (imports, demo history)."""
     actor = _actor(actor)
     unknown = set(data) - set(EDITABLE_FIELDS) - {"source_system", "source_ref", "status"}
@@ -396,7 +397,7 @@ def create_incident(engine: Engine, *, tenant: str, actor: str, data: Mapping, a
         "version": 1,
     }
     row["search_text"] = _search_text(row)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         _check_assignee(conn, tenant, row.get("assigned_to"))
         if row.get("source_ref"):
             existing = conn.execute(
@@ -426,7 +427,7 @@ UPDATABLE = (*EDITABLE_FIELDS, "status", "classification", "reason")
 
 
 def update_incident(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     actor: str,
@@ -447,7 +448,7 @@ def update_incident(
     try:
         return _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now)
     except _StaleWrite as stale:
-        with engine.connect() as conn:
+        with connection(engine) as conn:
             raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
 
 
@@ -459,7 +460,7 @@ class _StaleWrite(Exception):
 
 
 def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now) -> Incident:
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         current = _fetch(conn, tenant, incident_id)
         if expected_version is not None and expected_version != current.version:
             raise _conflict(conn, tenant, current, expected_version)
@@ -568,7 +569,7 @@ def _conflict(conn: Connection, tenant: str, current: Incident, expected: int) -
 
 
 def transition(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     actor: str,
@@ -600,7 +601,7 @@ def transition(
 
 
 def add_comment(
-    engine: Engine, *, tenant: str, actor: str, incident_id: str, text: str, at: datetime | None = None
+    engine: Bind, *, tenant: str, actor: str, incident_id: str, text: str, at: datetime | None = None
 ) -> Event:
     """Add a comment to the timeline. Comments do not change the incident's version."""
     actor = _actor(actor)
@@ -610,7 +611,7 @@ def add_comment(
     if len(body) > 20_000:
         raise ValidationError({"comment": "a comment must be at most 20000 characters"})
     now = as_utc(at) or utcnow()
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         current = _fetch(conn, tenant, incident_id)
         row = _event(tenant, current.id, at=now, actor=actor, kind="comment", note=body)
         conn.execute(insert(events).values(row))

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 
+from core.db import Bind, connection
 from core.incidents import IncidentFilter, filter_conditions
 from core.lifecycle import OPEN_STATUSES, SEVERITIES, STATUSES
 from core.models import incidents
@@ -90,7 +91,7 @@ def _per_day(conn, column, tenant, created_from, created_to) -> dict[str, int]:
 
 
 def incident_stats(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     created_from: date | datetime | None = None,
@@ -103,7 +104,7 @@ def incident_stats(
     critical = incidents.c.severity == "critical"
     now = now or utcnow()
     age_days = _seconds(literal(now), incidents.c.created_at) / 86400.0
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         totals = conn.execute(
             select(
                 func.count(),

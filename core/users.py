@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import insert, select
 
+from core.db import Bind, connection, transaction
 from core.errors import ValidationError
 from core.models import tenants, users
 from core.timeutil import utcnow
@@ -26,14 +27,14 @@ class User:
         return asdict(self)
 
 
-def ensure_tenant(engine: Engine, *, tenant: str, name: str | None = None) -> None:
-    with engine.begin() as conn:
+def ensure_tenant(engine: Bind, *, tenant: str, name: str | None = None) -> None:
+    with transaction(engine) as conn:
         if conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant)).first() is None:
             conn.execute(insert(tenants).values(tenant_id=tenant, name=name or tenant, created_at=utcnow()))
 
 
 def add_user(
-    engine: Engine,
+    engine: Bind,
     *,
     tenant: str,
     username: str,
@@ -47,7 +48,7 @@ def add_user(
     if role not in ROLES:
         raise ValidationError({"role": f"unknown role '{role}'; use one of: {', '.join(ROLES)}"})
     ensure_tenant(engine, tenant=tenant)
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         exists = conn.execute(
             select(users.c.username).where(users.c.tenant_id == tenant, users.c.username == username)
         ).first()
@@ -65,11 +66,11 @@ def add_user(
     return User(**values)
 
 
-def list_users(engine: Engine, *, tenant: str, active_only: bool = True) -> list[User]:
+def list_users(engine: Bind, *, tenant: str, active_only: bool = True) -> list[User]:
     query = select(*(users.c[f] for f in User.__dataclass_fields__)).where(users.c.tenant_id == tenant)
     if active_only:
         query = query.where(users.c.active.is_(True))
-    with engine.connect() as conn:
+    with connection(engine) as conn:
         return [User(**row._mapping) for row in conn.execute(query.order_by(users.c.display_name))]
 
 
