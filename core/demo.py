@@ -63,6 +63,20 @@ SOURCES = {
 }
 
 
+#: the keys of the dict load_demo returns
+COUNT_KEYS = (
+    "tenants",
+    "users",
+    "incidents",
+    "scenarios",
+    "history",
+    "status_changes",
+    "reopens",
+    "assignments",
+    "updates",
+    "comments",
+)
+
 # ------------------------------------------------------------------------------------------ public API
 
 
@@ -77,7 +91,7 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
     if history < 0:
         raise ValueError("history must not be negative")
     spec = _scenario_file()
-    counts: Counter = Counter()
+    counts: Counter = Counter(dict.fromkeys(COUNT_KEYS, 0))
 
     people: dict[str, list[dict]] = {}
     for tenant, info in spec["tenants"].items():
@@ -93,11 +107,11 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
     plans = [_scenario_plan(scenario, now) for scenario in spec["scenarios"]]
     plans += _history_plans(random.Random(seed), now, history, people)
     for plan in plans:
-        _run(engine, plan, counts)
+        _run(engine, plan, now, counts)
     counts["scenarios"] = len(spec["scenarios"])
     counts["history"] = history
     counts["incidents"] = len(plans)
-    return dict(counts)
+    return {key: counts[key] for key in COUNT_KEYS}
 
 
 def reset_demo(engine: Engine, *, now: datetime | None = None, history: int = 300, seed: int = 7) -> dict:
@@ -131,14 +145,14 @@ class _Plan:
     steps: list[dict] = field(default_factory=list)  # {"at", "by", and assign/severity/status/comment}
 
 
-def _run(engine: Engine, plan: _Plan, counts: Counter) -> None:
+def _run(engine: Engine, plan: _Plan, now: datetime, counts: Counter) -> None:
     tenant = plan.tenant
     incident = create_incident(engine, tenant=tenant, actor=plan.actor, data=plan.data, at=plan.created_at)
     last = plan.created_at
     for step in plan.steps:
         at, by = step["at"], step["by"]
-        if at < last:
-            raise ValueError(f"demo step times must not go backwards ({plan.data['title']!r})")
+        if at < last or at > now:
+            raise ValueError(f"demo step times must increase and not pass now ({plan.data['title']!r})")
         last = at
         if "assign" in step and "status" in step:  # "assign to me and start": one change, one version
             update_incident(
@@ -146,7 +160,10 @@ def _run(engine: Engine, plan: _Plan, counts: Counter) -> None:
                 tenant=tenant,
                 actor=by,
                 incident_id=incident.id,
-                changes={"assigned_to": step["assign"], "status": step["status"]},
+                changes={
+                    "assigned_to": step["assign"],
+                    **{k: step[k] for k in ("status", "resolution", "classification", "reason") if k in step},
+                },
                 at=at,
             )
             counts["assignments"] += 1
@@ -318,14 +335,14 @@ TEMPLATES: tuple[_Template, ...] = (
     _T(
         "Initial Access",
         "T1190",
-        "Exploitation attempt against {srv} ({cve}, {product})",
-        "{src} detected requests from {ip} matching the public exploit for {cve} ({product}) against {srv}. "
+        "Exploitation attempt against {cve_host} ({cve}, {product})",
+        "{src} detected requests from {ip} matching the public exploit for {cve} ({product}) against {cve_host}. "
         "The server returned HTTP 200 to two of the {count} requests; whether the patch applied last month "
         "covers this path is being checked.",
         ("medium", "high", "critical"),
         "network",
         iocs=("ip",),
-        assets=("srv",),
+        assets=("cve_host",),
         fp=0.5,
         benign=("an authorised vulnerability scan by the red team",),
     ),
@@ -833,14 +850,15 @@ _SERVERS = {
     "globex": "DC1 DC2 ENG-FS01 ERP-DB01 ERP-APP02 MES-01 WEB-03 MFT-01 MON-01 APP-14 APP-15 HV-07".split(),  # noqa: SIM905
 }
 _SITES = {"acme": ("www.acme.example", "shop.acme.example"), "globex": ("portal.globex.example", "www.globex.example")}
+# (CVE, product, the kind of host that runs it)
 _CVES = (
-    ("CVE-2024-3400", "PAN-OS GlobalProtect"),
-    ("CVE-2023-4966", "Citrix NetScaler"),
-    ("CVE-2023-34362", "MOVEit Transfer"),
-    ("CVE-2021-44228", "Log4j"),
-    ("CVE-2024-21887", "Ivanti Connect Secure"),
-    ("CVE-2023-22515", "Confluence Data Center"),
-    ("CVE-2025-53770", "SharePoint Server"),
+    ("CVE-2024-3400", "PAN-OS GlobalProtect", "VPN01"),
+    ("CVE-2023-4966", "Citrix NetScaler", "ADC01"),
+    ("CVE-2023-34362", "MOVEit Transfer", "MFT01"),
+    ("CVE-2021-44228", "Log4j", "APP04"),
+    ("CVE-2024-21887", "Ivanti Connect Secure", "VPN02"),
+    ("CVE-2023-22515", "Confluence Data Center", "WIKI01"),
+    ("CVE-2025-53770", "SharePoint Server", "SP01"),
 )
 _COUNTRIES = ("Germany", "Brazil", "Nigeria", "Vietnam", "United States", "Netherlands", "Singapore", "Romania")
 _WORDS = (  # noqa: SIM905
@@ -869,22 +887,53 @@ _TP_NOTES = (
     "{uname} confirms they did not initiate this. Treating as malicious.",
     "Confirmed malicious: behaviour matches a known intrusion set's tradecraft.",
 )
-_CONTAIN_NOTES = (
-    "{asset} network-contained via EDR; {ioc} blocked at the proxy and firewall.",
-    "Sessions revoked and password reset for {uname}; {ioc} added to the block list.",
-    "{asset} isolated; the account involved is disabled pending review.",
-)
-_ERADICATE_NOTES = (
-    "Persistence removed and malicious files deleted; reimage of {asset} scheduled for tonight.",
-    "Rebuilt {asset} from the gold image; credentials used on it rotated.",
-)
-_TP_RESOLUTIONS = (
-    "Contained and remediated: {asset} cleaned and verified, credentials rotated, indicators blocked. No further "
-    "activity in 72 hours of monitoring.",
-    "{asset} reimaged; the account involved reset and MFA re-registered; detection coverage added for the "
-    "technique seen.",
-    "Threat removed from {asset}; root cause (missing patch / weak control) fixed under change CHG-{n}.",
-)
+_CONTAIN_NOTES = {  # by the kind of the first affected asset
+    "host": (
+        "{asset} network-contained via EDR; {ioc} blocked at the proxy and firewall.",
+        "{asset} isolated; the account involved is disabled pending review.",
+        "Firewall rules tightened around {asset}; {ioc} blocked at the perimeter.",
+    ),
+    "site": (
+        "Rate limiting and geo-blocking enabled for {asset}; {ioc} blocked at the WAF.",
+        "Traffic to {asset} moved behind the scrubbing service; {ioc} blocked at the WAF.",
+    ),
+    "user": (
+        "Sessions revoked and password reset for {asset}; {ioc} added to the block list.",
+        "{asset}: MFA re-registered, refresh tokens revoked, sign-ins limited to compliant devices.",
+    ),
+}
+_ERADICATE_NOTES = {  # by the kind of the first affected asset
+    "host": (
+        "Persistence removed and malicious files deleted; reimage of {asset} scheduled for tonight.",
+        "Rebuilt {asset} from the gold image; credentials used on it rotated.",
+    ),
+    "user": (
+        "Malicious inbox rules, OAuth grants and registered devices removed from {asset}.",
+        "All mailboxes purged of the campaign's messages; {asset} has no remaining foreign sessions or rules.",
+    ),
+    "site": (
+        "WAF signatures deployed and the origin servers behind {asset} patched.",
+        "Origin addresses of {asset} rotated so the attack cannot bypass the scrubbing service.",
+    ),
+}
+_TP_RESOLUTIONS = {  # by the kind of the first affected asset
+    "host": (
+        "Contained and remediated: {asset} cleaned and verified, credentials rotated, indicators blocked. No "
+        "further activity in 72 hours of monitoring.",
+        "{asset} reimaged; the account involved reset and MFA re-registered; detection coverage added for the "
+        "technique seen.",
+        "Threat removed from {asset}; root cause (missing patch) fixed under change CHG-{n}.",
+    ),
+    "user": (
+        "Account {asset} secured: password reset, sessions revoked, MFA re-registered; indicators blocked. No "
+        "further activity in 72 hours.",
+        "Message purged from all mailboxes and the sender blocked; {asset} reset as a precaution and briefed.",
+    ),
+    "site": (
+        "Attack traffic mitigated by the scrubbing service and WAF rules; {asset} stable for 48 hours.",
+        "Malicious requests blocked at the WAF; {asset} patched and verified under change CHG-{n}.",
+    ),
+}
 _FP_RESOLUTIONS = (
     "False positive: {benign}. Detection tuning requested (DET-{n}).",
     "No malicious activity: {benign}. Suppression added for this pattern.",
@@ -899,10 +948,16 @@ _UNDETERMINED_RESOLUTIONS = (
     "Could not confirm or rule out malicious intent; the host was reimaged as a precaution.",
 )
 _REOPEN_REASONS = (
-    "The same indicator {ioc} appeared again on another host; the original scope was incomplete.",
+    "Activity matching {ioc} seen again on another host; the original scope was incomplete.",
     "New EDR telemetry for {asset} shows activity after the resolution; reopening for review.",
     "Threat-intel update links {ioc} to an active campaign; re-checking the remediation.",
 )
+
+
+def _asset_kind(asset: str) -> str:
+    if "@" in asset:
+        return "user"
+    return "site" if any(asset in sites for sites in _SITES.values()) else "host"
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
@@ -928,7 +983,7 @@ def _context(rng: random.Random, tenant: str, template: _Template) -> dict:
     host = "GLX-" if tenant == "globex" else ""
     uname = rng.choice(_PEOPLE)
     domain = _domain(rng)
-    cve, product = rng.choice(_CVES)
+    cve, product, cve_host = rng.choice(_CVES)
     country1, country2 = rng.sample(_COUNTRIES, 2)
     n = rng.randint(1000, 9999)
     mail_domain = "globex.example" if tenant == "globex" else "acme.example"
@@ -950,6 +1005,7 @@ def _context(rng: random.Random, tenant: str, template: _Template) -> dict:
         "file": rng.choice(template.files).format(n=n),
         "cve": cve,
         "product": product,
+        "cve_host": f"{'GLX' if tenant == 'globex' else 'ACME'}-{cve_host}",
         "country1": country1,
         "country2": country2,
         "minutes": rng.randint(12, 95),
@@ -1037,6 +1093,7 @@ _FP_WORK_HOURS = {
 
 # (age in days, share of incidents that young still open now): the queue a real SOC carries.
 _OPEN_SHARE = ((1, 0.85), (3, 0.6), (7, 0.4), (14, 0.25), (30, 0.12), (90, 0.03), (HISTORY_DAYS + 1, 0.01))
+_OPEN_AT_MOST_DAYS = {"critical": 2, "high": 14, "medium": HISTORY_DAYS, "low": HISTORY_DAYS, "informational": 30}
 # Of those, how many nobody has picked up yet (only when younger than ten days).
 _STAYS_NEW = {"critical": 0.0, "high": 0.15, "medium": 0.35, "low": 0.5, "informational": 0.6}
 
@@ -1081,7 +1138,7 @@ def _history_plans(rng: random.Random, now: datetime, count: int, people: dict[s
             data["assigned_to"] = rng.choice(analysts)
         plan = _Plan(tenant, creator, data, created)
         ctx["asset"] = data["affected_assets"][0] if data["affected_assets"] else ctx["ws"]
-        ctx["ioc"] = iocs[0]["value"] if iocs else ctx["asset"]
+        ctx["ioc"] = iocs[0]["value"] if iocs else "the alert's indicators"
         plan.steps = _lifecycle(rng, now, plan, template, ctx, analysts, managers)
         plans.append(plan)
     plans.sort(key=lambda plan: plan.created_at)  # stable: insertion order follows time
@@ -1115,12 +1172,15 @@ def _lifecycle(
     work = _span(rng, *(_TP_WORK_HOURS if outcome == "true_positive" else _FP_WORK_HOURS)[severity])
     age = now - plan.created_at
     review_pending = False
-    if rng.random() < next(share for days, share in _OPEN_SHARE if age < timedelta(days=days)):
+    open_share = next(share for days, share in _OPEN_SHARE if age < timedelta(days=days))
+    if age > timedelta(days=_OPEN_AT_MOST_DAYS[severity]):
+        open_share = 0.0  # a severe incident is not left open for weeks
+    if rng.random() < open_share:
         # still open now: not picked up yet, being worked (waiting for an owner, a vendor, a rebuild window),
         # or resolved and waiting for the shift lead's review
         if age < timedelta(days=10) and rng.random() < _STAYS_NEW[severity]:
             ack = age + _span(rng, 1, 48)
-        elif age > ack and outcome != "duplicate" and rng.random() < 0.2:
+        elif age > ack and age < timedelta(days=14) and outcome != "duplicate" and rng.random() < 0.2:
             work = (age - ack) * rng.uniform(0.5, 0.95)
             review_pending = True
         elif age > ack:
@@ -1136,8 +1196,9 @@ def _lifecycle(
 
     if outcome == "duplicate" and rng.random() < 0.3:  # spotted in the queue, closed without investigating
         events.append((ack_at, {"by": owner, "comment": f"Duplicate of an incident already open for {ctx['asset']}."}))
-        events.append((ack_at + timedelta(minutes=1), {"by": owner, "status": "closed", "classification": "duplicate"}))
-        return _cut(events, now)
+        closing = {"by": owner, "assign": owner, "status": "closed", "classification": "duplicate"}
+        events.append((ack_at + timedelta(minutes=1), closing))
+        return _cut(events, plan.created_at, now)
     if plan.data.get("assigned_to"):
         events.append((ack_at, {"by": owner, "status": "investigating"}))
     elif rng.random() < 0.15:  # dispatched by the shift lead
@@ -1169,15 +1230,23 @@ def _lifecycle(
         if severity in ("critical", "high", "medium"):
             contain = rng.uniform(0.1, 0.3)
             events.append((at(contain), {"by": who(contain), "status": "containment"}))
-            events.append((at(contain) + timedelta(minutes=6), {"by": who(contain), "comment": say(_CONTAIN_NOTES)}))
+            events.append(
+                (
+                    at(contain) + timedelta(minutes=6),
+                    {"by": who(contain), "comment": say(_CONTAIN_NOTES[_asset_kind(ctx["asset"])])},
+                )
+            )
             if severity != "medium" or rng.random() < 0.5:
                 eradicate = rng.uniform(0.45, 0.7)
                 events.append((at(eradicate), {"by": who(eradicate), "status": "eradication"}))
                 if rng.random() < 0.5:
                     events.append(
-                        (at(eradicate) + timedelta(minutes=9), {"by": who(eradicate), "comment": say(_ERADICATE_NOTES)})
+                        (
+                            at(eradicate) + timedelta(minutes=9),
+                            {"by": who(eradicate), "comment": say(_ERADICATE_NOTES[_asset_kind(ctx["asset"])])},
+                        )
                     )
-        resolution = say(_TP_RESOLUTIONS)
+        resolution = say(_TP_RESOLUTIONS[_asset_kind(ctx["asset"])])
     elif outcome == "undetermined":
         resolution = say(_UNDETERMINED_RESOLUTIONS)
     else:
@@ -1189,7 +1258,7 @@ def _lifecycle(
         events.append((at(0.6), {"by": who(0.6), "comment": reason}))
         if outcome == "duplicate" or (not review_pending and rng.random() < 0.55):  # closed from investigating
             events.append((at(1), {"by": who(1), "status": "closed", "classification": outcome}))
-            return _cut(events, now)
+            return _cut(events, plan.created_at, now)
         resolution = say(_FP_RESOLUTIONS if outcome == "false_positive" else _BENIGN_RESOLUTIONS)
 
     resolved_at = at(1)
@@ -1197,25 +1266,28 @@ def _lifecycle(
     closer = manager if outcome == "true_positive" or rng.random() < 0.4 else who(1)
     closed_at = resolved_at + _span(rng, 2, 168)  # the shift lead's review
     if review_pending:
-        return _cut(events, now)
+        return _cut(events, plan.created_at, now)
     events.append((closed_at, {"by": closer, "status": "closed", "classification": outcome}))
 
     if outcome in ("true_positive", "undetermined") and rng.random() < 0.05:  # reopened later
         reopen_at = closed_at + _span(rng, 2, 96)
         events.append((reopen_at, {"by": owner, "status": "investigating", "reason": say(_REOPEN_REASONS)}))
         again = reopen_at + _span(rng, 2, 48)
-        events.append((again, {"by": owner, "status": "resolved", "resolution": say(_TP_RESOLUTIONS)}))
+        events.append(
+            (again, {"by": owner, "status": "resolved", "resolution": say(_TP_RESOLUTIONS[_asset_kind(ctx["asset"])])})
+        )
         events.append((again + _span(rng, 1, 24), {"by": manager, "status": "closed", "classification": outcome}))
-    return _cut(events, now)
+    return _cut(events, plan.created_at, now)
 
 
-def _cut(events: list[tuple[datetime, dict]], now: datetime) -> list[dict]:
-    """Sort the steps by time, make the times strictly increasing, and drop what lies in the future."""
+def _cut(events: list[tuple[datetime, dict]], created_at: datetime, now: datetime) -> list[dict]:
+    """Sort the steps by time, make the times strictly increasing after `created_at`, and drop what lies in
+    the future."""
     limit = now - timedelta(minutes=1)
-    steps, previous = [], None
+    steps, previous = [], created_at
     for at, step in sorted(events, key=lambda item: item[0]):
         at = at.replace(microsecond=0)
-        if previous is not None and at <= previous:
+        if at <= previous:
             at = previous + timedelta(seconds=30)
         if at > limit:
             break

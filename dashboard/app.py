@@ -11,7 +11,7 @@ from dashboard import session
 
 log = logging.getLogger("threatops.dashboard")
 
-st.set_page_config(page_title="ThreatOps Incidents", page_icon=":material/shield:", layout="wide")
+st.set_page_config(page_title="ThreatOps Incidents", page_icon="🛡️", layout="wide")
 
 
 def _demo_marker() -> None:

@@ -21,7 +21,7 @@ from core.stats import AGE_BUCKETS, DurationStats, Stats
 from dashboard import palette
 
 NO_DATA = "No data for this period"
-FONT = '"Source Sans 3", "Source Sans Pro", -apple-system, "Segoe UI", sans-serif'
+FONT = '"Source Sans", "Source Sans 3", "Source Sans Pro", -apple-system, "Segoe UI", sans-serif'  # as Streamlit
 BAR_PX = 30  # height of one bar of a horizontal bar chart
 MARKERS_UP_TO_DAYS = 45  # daily series this short get a marker per day
 
@@ -60,6 +60,12 @@ def _ordered(counts: Mapping[str, int], order: Iterable[str]) -> dict[str, int]:
 def _ranked(counts: Mapping[str, int]) -> list[tuple[str, int]]:
     """Largest first, ties by name; zero counts dropped."""
     return sorted(((k, v) for k, v in counts.items() if v), key=lambda item: (-item[1], item[0]))
+
+
+def _ink(colour: str) -> str:
+    """Dark or light text, whichever reads better on a "#rrggbb" fill."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return "#0f172a" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "#f8fafc"
 
 
 def _share(values: list[int]) -> list[float]:
@@ -187,25 +193,28 @@ def severity_chart(stats: Stats) -> go.Figure:
     return _vertical_bars(fig, x_title="Severity", y_title="Incidents")
 
 
-def status_funnel(stats: Stats, *, cumulative: bool = False) -> go.Figure:
+def status_funnel(stats: Stats, *, cumulative: bool = True) -> go.Figure:
     """The lifecycle New → … → Closed as a funnel.
 
-    By default each stage shows the incidents currently in it; with `cumulative`, those in it or any later
-    stage (stages may be skipped, so this is "at or past", not "went through")."""
+    By default each stage counts the incidents in it or any later stage (stages may be skipped, so this is
+    "at or past", not "went through"; hover shows how many are in the stage now); with `cumulative=False`,
+    only those in the stage now."""
     counts = _ordered(stats.by_status, STATUSES)
     current = list(counts.values())
     if not sum(current):
         return empty_figure(height=320)
     values = [sum(current[i:]) for i in range(len(current))] if cumulative else current
     measure = "at or past this stage" if cumulative else "in this stage now"
+    colours = [palette.STATUS_COLOURS.get(key, palette.FALLBACK) for key in counts]
     fig = go.Figure(
         go.Funnel(
             y=[label(key) for key in counts],
             x=values,
-            marker={"color": [palette.STATUS_COLOURS.get(key, palette.FALLBACK) for key in counts]},
+            marker={"color": colours},
             textinfo="value+percent initial" if cumulative else "value+percent total",
             textposition="auto",
-            textfont={"color": "#f8fafc"},
+            insidetextfont={"color": [_ink(c) for c in colours]},
+            outsidetextfont={"color": palette.TEXT},
             constraintext="none",
             connector={"line": {"color": palette.AXIS_LINE, "width": 1}, "fillcolor": "rgba(148, 163, 184, 0.08)"},
             customdata=current,
@@ -278,65 +287,74 @@ def _duration_rows(by_severity: Mapping[str, DurationStats], severities: list[st
 def mtta_mttr_by_severity(stats: Stats) -> go.Figure:
     """Median and 90th percentile of time to acknowledge and time to resolve per severity, in hours.
 
-    Two panels (MTTA left, MTTR right, each with its own scale); solid bars are medians, hatched bars the
-    90th percentile; bar labels and hover show the durations in words."""
+    Two panels side by side (MTTA left, MTTR right, each with its own scale), severities top to bottom; solid
+    bars are medians, hatched bars the 90th percentile; bar labels and hover give the durations in words
+    ("45 min", "3.5 h", "2.1 d")."""
     present = set(stats.mtta_by_severity) | set(stats.mttr_by_severity)
     severities = [s for s in _ordered(dict.fromkeys(present, 0), SEVERITIES) if s in present]
-    measured = [
-        d for d in (*stats.mtta_by_severity.values(), *stats.mttr_by_severity.values()) if d.median_s is not None
-    ]
-    if not measured:
+    every = (*stats.mtta_by_severity.values(), *stats.mttr_by_severity.values())
+    if not any(d.median_s is not None for d in every):
         return empty_figure(height=360)
     panels = (
         ("Time to acknowledge (MTTA)", "acknowledged", stats.mtta_by_severity),
         ("Time to resolve (MTTR)", "resolved", stats.mttr_by_severity),
     )
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[title for title, _, _ in panels], horizontal_spacing=0.1)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=[title for title, _, _ in panels],
+        shared_yaxes=True,
+        horizontal_spacing=0.08,
+    )
     labels = [label(s) for s in severities]
     colours = [palette.SEVERITY_COLOURS.get(s, palette.FALLBACK) for s in severities]
+    hatch = {"shape": "/", "fgcolor": palette.HOVER_BACKGROUND, "solidity": 0.3}
     looks = (
         ("Median", "median_s", {"color": colours}),
-        (
-            "90th percentile",
-            "p90_s",
-            {"color": colours, "opacity": 0.55, "pattern": {"shape": "/", "fgcolor": "#0f172a", "solidity": 0.25}},
-        ),
+        ("90th percentile", "p90_s", {"color": colours, "opacity": 0.6, "pattern": hatch}),
     )
     for col, (title, verb, by_severity) in enumerate(panels, start=1):
+        longest = 0.0
         for name, attribute, marker in looks:
             seconds, counts = _duration_rows(by_severity, severities, attribute)
             texts = [duration_text(s) if s is not None else "" for s in seconds]
+            values = [hours(s) for s in seconds]
+            longest = max([longest, *(v for v in values if v is not None)])
             fig.add_trace(
                 go.Bar(
-                    x=labels,
-                    y=[hours(s) for s in seconds],
+                    x=values,
+                    y=labels,
+                    orientation="h",
                     name=name,
                     legendgroup=name,
                     showlegend=False,
                     marker=marker,
                     text=texts,
                     textposition="outside",
-                    textfont={"size": 11, "color": palette.MUTED_TEXT},
+                    constraintext="none",
+                    textfont={"size": 12, "color": palette.MUTED_TEXT},
                     cliponaxis=False,
                     customdata=list(zip(texts, counts, strict=True)),
                     hovertemplate=(
-                        f"<b>%{{x}}</b> · {title}<br>{name}: %{{customdata[0]}}"
+                        f"<b>%{{y}}</b> · {title}<br>{name}: %{{customdata[0]}}"
                         f"<br>%{{customdata[1]:,}} incidents {verb}<extra></extra>"
                     ),
                 ),
                 row=1,
                 col=col,
             )
+        # room for the labels at the ends of the longest bars
+        fig.update_xaxes(range=[0, (longest or 1) * 1.22], row=1, col=col)
     # legend entries in a neutral colour: the bar colours already say the severity
     for name, _, marker in looks:
-        legend_marker = {**marker, "color": palette.FALLBACK}
-        fig.add_trace(go.Bar(x=[None], y=[None], name=name, legendgroup=name, marker=legend_marker, hoverinfo="skip"))
-    _style(fig, height=360, legend=True)
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, margin={"t": 64})
-    fig.update_layout(legend={"y": 1.12})
-    fig.update_annotations(font={"size": 14, "color": palette.TEXT}, yshift=4)
-    fig.update_xaxes(showgrid=False, showline=True)
-    fig.update_yaxes(title={"text": "Hours"}, rangemode="tozero", zeroline=False)
+        fig.add_trace(
+            go.Bar(x=[None], y=[None], name=name, legendgroup=name, marker={**marker, "color": palette.FALLBACK})
+        )
+    _style(fig, height=max(300, 120 + 56 * len(severities)), legend=True)
+    fig.update_layout(barmode="group", bargap=0.28, bargroupgap=0.08, margin={"t": 72}, legend={"y": 1.14})
+    fig.update_annotations(font={"size": 14, "color": palette.TEXT}, yshift=6)
+    fig.update_xaxes(title={"text": "Hours"}, rangemode="tozero", zeroline=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False, ticksuffix="  ")
     return fig
 
 

@@ -33,7 +33,9 @@ def _dispose(resource) -> None:
     resource[0].dispose()  # also frees DuckDB's file lock
 
 
-@st.cache_resource(on_release=_dispose, show_spinner="Opening the incident database…")
+@st.cache_resource(
+    on_release=_dispose, show_spinner="Opening the incident database (the first start of the demo prepares its data)…"
+)
 def _open(resolved: DatabaseTarget):
     return open_database(resolved)
 

@@ -14,7 +14,6 @@ SEVERITY_COLOURS = {  # shared with the charts
     "informational": "#64748b",
 }
 SEVERITY_BADGE = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue", "informational": "gray"}
-SEVERITY_DOT = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "informational": "⚪"}
 STATUS_BADGE = {
     "new": "violet",
     "investigating": "blue",
@@ -23,23 +22,29 @@ STATUS_BADGE = {
     "resolved": "green",
     "closed": "gray",
 }
-STATUS_ICON = {
-    "new": "🆕",
-    "investigating": "🔎",
-    "containment": "🧱",
-    "eradication": "🧹",
-    "resolved": "✅",
-    "closed": "🔒",
+STATUS_COLOURS = {  # table text colours, readable on the dark theme
+    "new": "#a78bfa",
+    "investigating": "#60a5fa",
+    "containment": "#fb923c",
+    "eradication": "#fbbf24",
+    "resolved": "#4ade80",
+    "closed": "#94a3b8",
+}
+TABLE_SEVERITY_COLOURS = {
+    "critical": "#f87171",
+    "high": "#fb923c",
+    "medium": "#facc15",
+    "low": "#60a5fa",
+    "informational": "#94a3b8",
 }
 
 
-def severity_text(severity: str) -> str:
-    """For table cells, where colour comes from the leading dot."""
-    return f"{SEVERITY_DOT.get(severity, '')} {label(severity)}"
-
-
-def status_text(status: str) -> str:
-    return f"{STATUS_ICON.get(status, '')} {label(status)}"
+def coloured_table(frame, *, severity: str = "Severity", status: str = "Status"):
+    """A Styler colouring the severity and status cells (which hold human labels) consistently."""
+    by_label = {label(k): v for k, v in (TABLE_SEVERITY_COLOURS | STATUS_COLOURS).items()}
+    return frame.style.map(
+        lambda value: f"color: {by_label.get(value, 'inherit')}; font-weight: 600", subset=[severity, status]
+    )
 
 
 def severity_badge(severity: str) -> None:

@@ -16,6 +16,10 @@ from dashboard.components.timefmt import duration, local
 from dashboard.components.timeline import describe
 
 
+def status_form_key(incident) -> str:
+    return f"{incident.id}:{incident.status}"
+
+
 def _seen_key(incident_id: str) -> str:
     return f"seen_version:{incident_id}"
 
@@ -131,14 +135,15 @@ def _status_actions(incident, me, names) -> None:
 
     with st.container(border=True):
         st.markdown("**Status**")
+        skey = status_form_key(incident)  # a new status offers new moves: a new form
         moves = allowed_next(incident.status)
-        target = st.selectbox("Move to", moves, key=f"target:{key}", format_func=label)
+        target = st.selectbox("Move to", moves, key=f"target:{skey}", format_func=label)
         need = requirement(incident.status, target)
         args = {}
         if need.resolution:
             args["resolution"] = st.text_area(
                 "Resolution",
-                key=f"resolution:{key}",
+                key=f"resolution:{skey}",
                 value=incident.resolution or "",
                 help="What was done to resolve it (required).",
             )
@@ -146,19 +151,19 @@ def _status_actions(incident, me, names) -> None:
             args["classification"] = st.selectbox(
                 "Classification",
                 need.classifications,
-                key=f"class:{key}",
+                key=f"class:{skey}",
                 format_func=label,
                 index=None,
                 placeholder="Choose…",
             )
         if need.reason:
-            args["reason"] = st.text_input("Reason for reopening", key=f"reason:{key}")
-        if st.button(f"Move to {label(target)}", key=f"move:{key}", icon=":material/sync_alt:", width="stretch"):
+            args["reason"] = st.text_input("Reason for reopening", key=f"reason:{skey}")
+        if st.button(f"Move to {label(target)}", key=f"move:{skey}", icon=":material/sync_alt:", width="stretch"):
             _save(
                 incident,
                 service.transition,
                 f"Moved to {label(target)}",
-                clear=(f"target:{key}", f"resolution:{key}", f"class:{key}", f"reason:{key}"),
+                clear=(f"resolution:{skey}", f"class:{skey}", f"reason:{skey}"),
                 status=target,
                 **{k: v for k, v in args.items() if v},
             )

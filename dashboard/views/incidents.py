@@ -9,8 +9,9 @@ import streamlit as st
 
 from core.export import write_csv, write_json
 from core.incidents import SORTS
+from core.lifecycle import label
 from dashboard import session
-from dashboard.components.badges import severity_text, status_text
+from dashboard.components.badges import coloured_table
 from dashboard.components.filters import filter_bar, reset_filters
 from dashboard.components.timefmt import age, local
 
@@ -30,8 +31,8 @@ def _table(items) -> pd.DataFrame:
     rows = [
         {
             "id": i.id,
-            "Severity": severity_text(i.severity),
-            "Status": status_text(i.status),
+            "Severity": label(i.severity),
+            "Status": label(i.status),
             "Title": i.title,
             "Age": age(i.created_at),
             "Assignee": analysts.get(i.assigned_to, i.assigned_to) if i.assigned_to else "Unassigned",
@@ -91,7 +92,7 @@ def render() -> None:
         f"sorted by {SORTS[sort].lower()} · select a row to open it"
     )
     event = st.dataframe(
-        _table(page.items),
+        coloured_table(_table(page.items)),
         key="incident_table",
         on_select="rerun",
         selection_mode="single-row",
@@ -99,8 +100,8 @@ def render() -> None:
         width="stretch",
         height=min(38 + 35 * len(page.items), 38 + 35 * PAGE_SIZE),
         column_config={
-            "Severity": st.column_config.TextColumn(width="small"),
-            "Status": st.column_config.TextColumn(width="small"),
+            "Severity": st.column_config.TextColumn(width=95),
+            "Status": st.column_config.TextColumn(width=110),
             "Title": st.column_config.TextColumn(width="large"),
             "Age": st.column_config.TextColumn(width="small", help="Time since the incident was created"),
         },

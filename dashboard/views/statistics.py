@@ -94,8 +94,7 @@ def period_control() -> tuple[date | None, date | None]:
         st.session_state.setdefault(key, value)
 
     today = _today()
-    picker, start_box, end_box = st.columns([3, 1, 1], vertical_alignment="bottom")
-    picker.segmented_control(
+    st.segmented_control(
         "Period",
         list(PRESETS),
         key="stats_range",
@@ -106,6 +105,7 @@ def period_control() -> tuple[date | None, date | None]:
     )
     preset = st.session_state.stats_range
     if preset == CUSTOM:
+        start_box, end_box, _ = st.columns([1, 1, 3])
         start_box.date_input("From", key="stats_from", min_value=EARLIEST, max_value=today, format="YYYY-MM-DD")
         end_box.date_input("To", key="stats_to", min_value=EARLIEST, max_value=today, format="YYYY-MM-DD")
         start, end = st.session_state.stats_from, st.session_state.stats_to
@@ -160,9 +160,9 @@ def _kpis(stats: Stats, start: date | None, end: date | None) -> None:
         border=True,
     )
     tiles[3].metric(
-        "Unassigned open",
+        "Unassigned",
         f"{stats.unassigned_open:,}",
-        help="Open incidents nobody is working on yet.",
+        help="Open incidents nobody is assigned to yet.",
         border=True,
     )
     tiles[4].metric(
@@ -220,37 +220,42 @@ def render() -> None:
         return
     _kpis(stats, start, end)
 
-    left, right = st.columns([2, 1])
-    with left:
+    flow, funnel = st.columns([2, 1])
+    with flow:
         _chart(
             "Created vs resolved",
             "Incidents created and resolved per UTC day in the period.",
             charts.created_vs_resolved(stats, start=start, end=end or _today()),
         )
-    with right:
+    with funnel:
         _chart(
-            "Where incidents are now", "The period's incidents by current lifecycle stage.", charts.status_funnel(stats)
+            "Lifecycle funnel",
+            "Incidents at or past each stage (stages can be skipped); hover for how many are in it now.",
+            charts.status_funnel(stats),
         )
 
-    severity, backlog, analysts = st.columns(3)
+    severity, backlog = st.columns(2)
     with severity:
         _chart("By severity", "Every incident of the period.", charts.severity_chart(stats))
     with backlog:
         _chart("Open backlog by age", "Open incidents by time since they were created.", charts.backlog_by_age(stats))
-    with analysts:
-        names = {user.username: user.display_name for user in session.analysts()}
-        _chart("Open per analyst", "Open incidents each analyst is assigned.", charts.open_per_analyst(stats, names))
 
     _chart(
         "Response times by severity",
-        "Median (solid) and 90th percentile (hatched), in hours; hover a bar for the exact figure.",
+        "Median (solid) and 90th percentile (hatched); hover a bar for how many incidents it measures.",
         charts.mtta_mttr_by_severity(stats),
     )
 
-    tactics, siems = st.columns(2)
+    tactics, people = st.columns(2)
     with tactics:
         _chart("ATT&CK tactics", "Incidents per MITRE ATT&CK tactic, most frequent first.", charts.tactic_chart(stats))
-    with siems:
+    with people:
+        names = {user.username: user.display_name for user in session.analysts()}
+        _chart(
+            "Open per analyst",
+            "Open incidents assigned to each analyst, and those nobody is assigned to.",
+            charts.open_per_analyst(stats, names),
+        )
         _chart("Sources", "Incidents per source SIEM, most frequent first.", charts.siem_chart(stats))
 
 

@@ -22,39 +22,46 @@ def test_unknown_or_other_tenants_id_shows_not_found(seeded, app):
 
 
 def test_status_form_offers_exactly_the_allowed_moves_and_saves(seeded, app, engine):
-    incident = seeded["crit"]
+    incident, status = seeded["crit"], "new"
     open_incident(app, incident.id)
-    target = app.selectbox(key=f"target:{incident.id}")
+    target = app.selectbox(key=f"target:{incident.id}:{status}")
     assert target.options == [m.capitalize() for m in allowed_next("new")]
     target.select("containment").run()
-    app.button(key=f"move:{incident.id}").click().run()
+    app.button(key=f"move:{incident.id}:{status}").click().run()
     assert not app.exception
     saved = svc.get_incident(engine, tenant=TENANT, incident_id=incident.id)
     assert saved.status == "containment" and saved.updated_by == "demo.analyst"
     assert "moved New → Containment" in texts(app)  # on the timeline
-    assert app.selectbox(key=f"target:{incident.id}").options == [m.capitalize() for m in allowed_next("containment")]
+    status = "containment"
+    assert app.selectbox(key=f"target:{incident.id}:{status}").options == [
+        m.capitalize() for m in allowed_next("containment")
+    ]
 
 
 def test_resolving_asks_for_a_resolution_and_keeps_the_form_on_error(seeded, app, engine):
-    incident = seeded["crit"]
+    incident, status = seeded["crit"], "new"
     open_incident(app, incident.id)
-    app.selectbox(key=f"target:{incident.id}").select("resolved").run()
-    assert app.text_area(key=f"resolution:{incident.id}")
-    app.button(key=f"move:{incident.id}").click().run()
+    app.selectbox(key=f"target:{incident.id}:{status}").select("resolved").run()
+    assert app.text_area(key=f"resolution:{incident.id}:{status}")
+    app.button(key=f"move:{incident.id}:{status}").click().run()
     assert "resolving needs a resolution text" in texts(app)
     assert svc.get_incident(engine, tenant=TENANT, incident_id=incident.id).status == "new"
-    assert app.selectbox(key=f"target:{incident.id}").value == "resolved"  # the choice is kept
-    app.text_area(key=f"resolution:{incident.id}").input("Restored from backup").run()
-    app.button(key=f"move:{incident.id}").click().run()
+    assert app.selectbox(key=f"target:{incident.id}:{status}").value == "resolved"  # the choice is kept
+    app.text_area(key=f"resolution:{incident.id}:{status}").input("Restored from backup").run()
+    app.button(key=f"move:{incident.id}:{status}").click().run()
     saved = svc.get_incident(engine, tenant=TENANT, incident_id=incident.id)
     assert saved.status == "resolved" and saved.resolution == "Restored from backup"
 
 
 def test_closing_offers_only_the_classifications_the_lifecycle_allows(seeded, app):
-    incident = seeded["low"]
+    incident, status = seeded["low"], "new"
     open_incident(app, incident.id)
-    app.selectbox(key=f"target:{incident.id}").select("closed").run()
-    assert app.selectbox(key=f"class:{incident.id}").options == ["False positive", "Benign positive", "Duplicate"]
+    app.selectbox(key=f"target:{incident.id}:{status}").select("closed").run()
+    assert app.selectbox(key=f"class:{incident.id}:{status}").options == [
+        "False positive",
+        "Benign positive",
+        "Duplicate",
+    ]
 
 
 def test_acknowledge_assign_and_comment(seeded, app, engine):
@@ -71,20 +78,20 @@ def test_acknowledge_assign_and_comment(seeded, app, engine):
 
 
 def test_a_conflicting_edit_is_reported_and_the_input_kept(seeded, app, engine):
-    incident = seeded["crit"]
+    incident, status = seeded["crit"], "new"
     open_incident(app, incident.id)
     svc.update_incident(
         engine, tenant=TENANT, actor="j.chen", incident_id=incident.id, changes={"severity": "high"}
     )  # someone else, meanwhile
-    app.selectbox(key=f"target:{incident.id}").select("resolved").run()
+    app.selectbox(key=f"target:{incident.id}:{status}").select("resolved").run()
     assert "j.chen changed severity since you opened this incident" in texts(app)
-    app.text_area(key=f"resolution:{incident.id}").input("Restored from backup").run()
-    app.button(key=f"move:{incident.id}").click().run()
+    app.text_area(key=f"resolution:{incident.id}:{status}").input("Restored from backup").run()
+    app.button(key=f"move:{incident.id}:{status}").click().run()
     assert "was changed by j.chen (severity)" in texts(app)
     assert svc.get_incident(engine, tenant=TENANT, incident_id=incident.id).status == "new"
-    assert app.text_area(key=f"resolution:{incident.id}").value == "Restored from backup"
+    assert app.text_area(key=f"resolution:{incident.id}:{status}").value == "Restored from backup"
     app.button(key=f"reload:{incident.id}").click().run()
-    app.button(key=f"move:{incident.id}").click().run()
+    app.button(key=f"move:{incident.id}:{status}").click().run()
     assert svc.get_incident(engine, tenant=TENANT, incident_id=incident.id).status == "resolved"
 
 
