@@ -182,7 +182,7 @@ def _run_list(engine, args) -> None:
 
 
 def _run(args) -> int:
-    engine, target = open_database(resolve_database(args.db))
+    engine, target = open_database(resolve_database(args.db), demo_if_empty=args.command != "demo")
     try:
         actor = args.actor or _default_actor()
         tenant = args.tenant

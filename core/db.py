@@ -111,16 +111,16 @@ def is_empty(engine: Engine) -> bool:
         return conn.execute(select(incidents.c.id).limit(1)).first() is None
 
 
-def open_database(target: DatabaseTarget | None = None) -> tuple[Engine, DatabaseTarget]:
+def open_database(target: DatabaseTarget | None = None, *, demo_if_empty: bool = True) -> tuple[Engine, DatabaseTarget]:
     """Open (and on first use prepare) the target, by default the configured database.
 
-    The embedded default is created and loaded with the demo dataset on first use.
+    The embedded default is created and loaded with the demo dataset on first use (unless told not to).
     """
     target = target or resolve_database()
     engine = create_engine_for(target)
     try:
         ensure_schema(engine)
-        if target.is_embedded_demo and is_empty(engine):
+        if demo_if_empty and target.is_embedded_demo and is_empty(engine):
             from core.demo import load_demo
 
             load_demo(engine)

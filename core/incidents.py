@@ -180,6 +180,18 @@ def _fetch(conn: Connection, tenant: str, incident_id: str) -> Incident:
     return _row_to_incident(row)
 
 
+def _created_at(conn: Connection, tenant: str, incident_id: str) -> datetime:
+    """The incident's creation time; NotFoundError when it is not this tenant's."""
+    found = None
+    if _is_uuid(incident_id):
+        found = conn.execute(
+            select(incidents.c.created_at).where(incidents.c.tenant_id == tenant, incidents.c.id == str(incident_id))
+        ).scalar()
+    if found is None:
+        raise NotFoundError(str(incident_id)[:64])
+    return as_utc(found)
+
+
 def get_incident(engine: Bind, *, tenant: str, incident_id: str) -> Incident:
     with connection(engine) as conn:
         return _fetch(conn, tenant, incident_id)
@@ -347,6 +359,22 @@ def _event(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=No
     )
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _when(at: datetime | None, *, not_before: datetime | None = None) -> datetime:
+    """The time of a change: now, or a given (backdated) time that is not in the future and, for a change to
+    an existing incident, not before its last change."""
+    if at is None:
+        return utcnow()
+    at = as_utc(at)
+    if at > utcnow() + CLOCK_SKEW:
+        raise ValidationError({"at": f"{iso(at)} is in the future"})
+    if not_before is not None and at < not_before:
+        raise ValidationError({"at": f"{iso(at)} is before the incident's last change ({iso(not_before)})"})
+    return at
+
+
 def _actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor:
@@ -381,7 +409,7 @@ def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at:
     if bool(cleaned.get("source_system")) != bool(cleaned.get("source_ref")):
         raise ValidationError({"source_ref": "a source reference needs both the source system and its id"})
     cleaned.update(check_attack_pair(cleaned))
-    now = as_utc(at) or utcnow()
+    now = _when(at)
     row = {
         "tenant_id": tenant,
         "id": str(uuid.uuid4()),
@@ -420,7 +448,7 @@ def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at:
                 _event(tenant, row["id"], at=now, actor=actor, kind="created", note=row["title"], version=1)
             )
         )
-        return _fetch(conn, tenant, row["id"])
+    return Incident(**{name: row.get(name) for name in INCIDENT_FIELDS})
 
 
 UPDATABLE = (*EDITABLE_FIELDS, "status", "classification", "reason")
@@ -439,14 +467,17 @@ def update_incident(
     """PATCH semantics: change the given fields; a `status` goes through the lifecycle (with `resolution`,
     `classification` and `reason` as that move needs). Nothing is written unless every check passes.
     Returns the incident unchanged (same version) when nothing differs."""
+    return _update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move=False)
+
+
+def _update(engine, tenant, actor, incident_id, changes, expected_version, at, *, require_move: bool) -> Incident:
     actor = _actor(actor)
     unknown = sorted(set(changes) - set(UPDATABLE))
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in unknown})
     cleaned = clean_fields(changes, fields=EDITABLE_FIELDS)
-    now = as_utc(at) or utcnow()
     try:
-        return _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now)
+        return _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, at, require_move)
     except _StaleWrite as stale:
         with connection(engine) as conn:
             raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
@@ -459,11 +490,14 @@ class _StaleWrite(Exception):
         self.incident = incident
 
 
-def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, now) -> Incident:
+def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, at, require_move) -> Incident:
     with transaction(engine) as conn:
         current = _fetch(conn, tenant, incident_id)
         if expected_version is not None and expected_version != current.version:
             raise _conflict(conn, tenant, current, expected_version)
+        if require_move and changes.get("status") == current.status:
+            raise ValidationError({"status": f"the incident is already {current.status}"})
+        now = _when(at, not_before=current.updated_at)
         state = asdict(current)
         new_values = dict(cleaned)
         target = changes.get("status")
@@ -515,7 +549,8 @@ def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected
             insert(events),
             _change_events(tenant, current, diff, changes, actor=actor, at=now, version=version),
         )
-        return _fetch(conn, tenant, current.id)
+    merged.update(updated_at=now, updated_by=actor, version=version)
+    return Incident(**{name: merged[name] for name in INCIDENT_FIELDS})
 
 
 def _classification(value) -> str:
@@ -549,7 +584,7 @@ def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, a
     for name, value in diff.items():
         if name in ("status", "acknowledged_at") or (name in ("resolved_at", "closed_at") and value is not None):
             continue  # stamped by the status change, which the event above records
-        if "status" in diff and name == "classification" and value is not None:
+        if "status" in diff and name in ("classification", "resolution") and value is not None:
             continue  # named in the status change's note
         kind = "assigned" if name == "assigned_to" else "field_changed"
         result.append(_event(tenant, current.id, kind=kind, field=name, old=old[name], new=value, **common))
@@ -586,18 +621,7 @@ def transition(
         raise ValidationError({"status": f"unknown status '{status}'; use one of: {', '.join(STATUSES)}"})
     changes = {"status": status, "resolution": resolution, "classification": classification, "reason": reason}
     changes = {k: v for k, v in changes.items() if v is not None}
-    current = get_incident(engine, tenant=tenant, incident_id=incident_id)
-    if status == current.status:
-        raise ValidationError({"status": f"the incident is already {status}"})
-    return update_incident(
-        engine,
-        tenant=tenant,
-        actor=actor,
-        incident_id=incident_id,
-        changes=changes,
-        expected_version=expected_version,
-        at=at,
-    )
+    return _update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move=True)
 
 
 def add_comment(
@@ -610,9 +634,9 @@ def add_comment(
         raise ValidationError({"comment": "a comment must not be blank"})
     if len(body) > 20_000:
         raise ValidationError({"comment": "a comment must be at most 20000 characters"})
-    now = as_utc(at) or utcnow()
     with transaction(engine) as conn:
-        current = _fetch(conn, tenant, incident_id)
-        row = _event(tenant, current.id, at=now, actor=actor, kind="comment", note=body)
+        created_at = _created_at(conn, tenant, incident_id)
+        now = _when(at, not_before=created_at)
+        row = _event(tenant, incident_id, at=now, actor=actor, kind="comment", note=body)
         conn.execute(insert(events).values(row))
     return Event(**{k: v for k, v in row.items() if k != "tenant_id"})

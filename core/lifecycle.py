@@ -131,7 +131,7 @@ def plan_transition(
         raise TransitionError("a classification is only given when closing", field="classification")
 
     if is_reopen(current, target):
-        changes.update(resolved_at=None, closed_at=None, classification=None)
+        changes.update(resolved_at=None, closed_at=None, classification=None, resolution=None)
         return changes
     if current == "new" and not incident.get("acknowledged_at"):
         changes["acknowledged_at"] = at

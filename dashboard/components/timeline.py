@@ -73,5 +73,7 @@ def describe(event: Event, names: dict[str, str] | None = None) -> Described:
     if event.field in ("resolved_at", "closed_at") and not event.new_value:
         return Described(icon, f"cleared the {field} (was {event.old_value})")
     if event.field in ("description", "resolution"):
+        if not event.new_value:
+            return Described(icon, f"cleared the {field}", f"Was: {event.old_value}" if event.old_value else None)
         return Described(icon, f"changed the {field}", event.new_value)
     return Described(icon, f"changed {field}: {event.old_value or '—'} → {event.new_value or '—'}")

@@ -13,7 +13,7 @@ from core.lifecycle import label
 from dashboard import session
 from dashboard.components.badges import coloured_table
 from dashboard.components.filters import filter_bar, reset_filters
-from dashboard.components.timefmt import age, local
+from dashboard.components.timefmt import age
 
 PAGE_SIZE = 25
 DETAIL_PAGE = "views/incident.py"
@@ -38,7 +38,6 @@ def _table(items) -> pd.DataFrame:
             "Assignee": analysts.get(i.assigned_to, i.assigned_to) if i.assigned_to else "Unassigned",
             "Tactic": i.mitre_tactic or "",
             "Source": i.source_siem or "",
-            "Created": local(i.created_at),
         }
         for i in items
     ]
@@ -87,8 +86,9 @@ def render() -> None:
         return
 
     first = page.offset + 1
+    noun = "incident" if page.total == 1 else "incidents"
     st.caption(
-        f"Showing {first}–{page.offset + len(page.items)} of **{page.total}** incidents · "
+        f"Showing {first}–{page.offset + len(page.items)} of **{page.total}** {noun} · "
         f"sorted by {SORTS[sort].lower()} · select a row to open it"
     )
     event = st.dataframe(

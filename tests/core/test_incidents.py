@@ -361,7 +361,7 @@ def test_list_filters_sort_and_page(db):
         ),
         new(db, title="Noise", severity="informational", at=T0 + timedelta(days=2)),
     ]
-    walk(db, made[3], ["closed"])
+    walk(db, made[3], ["closed"], start=T0 + timedelta(days=3))
 
     def ids(**kwargs):
         return [i.title for i in svc.list_incidents(db, tenant=A, filters=svc.IncidentFilter(**kwargs)).items]
@@ -385,3 +385,37 @@ def test_list_filters_sort_and_page(db):
         svc.list_incidents(db, tenant=A, limit=0)
     assert len(list(svc.iter_incidents(db, tenant=A, batch=3))) == 4
     assert svc.distinct_values(db, tenant=A, column="source_siem") == ["Sentinel", "Splunk ES"]
+
+
+def test_backdated_changes_must_fit_the_incidents_history(db):
+    incident = new(db)
+    with pytest.raises(ValidationError, match="before the incident's last change"):
+        svc.transition(
+            db, tenant=A, actor="bob", incident_id=incident.id, status="investigating", at=T0 - timedelta(hours=1)
+        )
+    with pytest.raises(ValidationError, match="in the future"):
+        svc.create_incident(
+            db, tenant=A, actor="bob", data={"title": "x", "severity": "low"}, at=datetime.now(UTC) + timedelta(days=1)
+        )
+    with pytest.raises(ValidationError, match="before the incident's last change"):
+        svc.add_comment(db, tenant=A, actor="bob", incident_id=incident.id, text="x", at=T0 - timedelta(days=1))
+    assert svc.get_incident(db, tenant=A, incident_id=incident.id).version == 1
+
+
+def test_resolution_is_recorded_once_and_a_reopen_clears_it(db):
+    resolved, _ = walk(db, new(db), ["investigating", "resolved"])
+    timeline = svc.get_timeline(db, tenant=A, incident_id=resolved.id)
+    assert [e.field for e in timeline if e.version == resolved.version] == ["status"]
+    assert timeline[0].note == "reimaged host"
+    reopened = svc.transition(
+        db,
+        tenant=A,
+        actor="bob",
+        incident_id=resolved.id,
+        status="investigating",
+        reason="still beaconing",
+        at=T0 + timedelta(days=1),
+    )
+    assert reopened.resolution is None
+    with pytest.raises(ValidationError, match="resolution"):
+        svc.transition(db, tenant=A, actor="bob", incident_id=resolved.id, status="resolved")

@@ -108,6 +108,7 @@ def test_reopen_needs_a_reason_and_clears_resolution_times(current):
     )
     changes = plan_transition(before, "investigating", at=T1, reason="new beacon seen")
     assert changes["resolved_at"] is None and changes["closed_at"] is None and changes["classification"] is None
+    assert changes["resolution"] is None  # the old one was wrong; it stays in the timeline
     assert "acknowledged_at" not in changes  # acknowledgement is not undone
 
 
