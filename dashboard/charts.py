@@ -268,12 +268,20 @@ def created_vs_resolved(stats: Stats, *, start: date | None = None, end: date | 
                 mode=mode,
                 line={"color": colour, "width": 2},
                 marker={"size": 5},
+                cliponaxis=False,
                 hovertemplate=f"{name}: %{{y:,}}<extra></extra>",
             )
         )
     _style(fig, height=320, legend=True)
     fig.update_layout(hovermode="x unified")
-    fig.update_xaxes(type="date", title={"text": "Day (UTC)"}, showgrid=False, showline=True, hoverformat="%a %d %b %Y")
+    fig.update_xaxes(
+        type="date",
+        title={"text": "Day (UTC)"},
+        showgrid=False,
+        showline=True,
+        hoverformat="%a %d %b %Y",
+        showspikes=False,  # the unified hover box marks the day; plotly's spike line is a harsh white dash here
+    )
     fig.update_yaxes(title={"text": "Incidents per day"}, rangemode="tozero", zeroline=False)
     return fig
 

@@ -126,8 +126,11 @@ def period_control() -> tuple[date | None, date | None]:
 
 
 def describe(start: date | None, end: date | None) -> str:
+    """'created between 01 Sep 2026 and 30 Sep 2026' and the like."""
     if start and end:
-        return f"created {start:%d %b %Y} – {end:%d %b %Y}" if start != end else f"created on {start:%d %b %Y}"
+        return (
+            f"created on {start:%d %b %Y}" if start == end else f"created between {start:%d %b %Y} and {end:%d %b %Y}"
+        )
     if start:
         return f"created since {start:%d %b %Y}"
     if end:
@@ -216,7 +219,8 @@ def render() -> None:
 
     stats = session.incident_stats(start, end)
     if not stats.total and not stats.resolved_per_day:
-        st.info(f"No incidents were {describe(start, end)}. Choose a longer period.", icon=":material/search_off:")
+        message = f"No incidents were {describe(start, end)}." if start or end else "There are no incidents yet."
+        st.info(message, icon=":material/search_off:")
         return
     _kpis(stats, start, end)
 

@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/e2e/ (kept by CI as artifacts)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -146,7 +147,7 @@ def test_triage_flow_in_chromium(browser, server):
     page.goto(base)
     expect(page.get_by_text("Incidents", exact=True).first).to_be_visible(timeout=30_000)
     _settle(page)
-    expect(page.get_by_text("of 3 incidents")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"of 3 incidents\b"))).to_be_visible()
     _shot(page, "01-list")
 
     severity = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
@@ -154,7 +155,7 @@ def test_triage_flow_in_chromium(browser, server):
     page.get_by_role("option", name="Critical").click()
     page.keyboard.press("Escape")
     _settle(page)
-    expect(page.get_by_text("of 1 incidents")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"of 1 incident\b"))).to_be_visible()
     assert "severity=critical" in page.url
     _shot(page, "02-critical")
 
