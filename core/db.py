@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import DatabaseTarget, resolve_database
 from core.errors import DatabaseUnavailableError
-from core.models import SCHEMA_VERSION, metadata, schema_info
 
 MULTI_PROCESS_HINT = (
     "a DuckDB file can be opened by one process at a time: stop the other process (a running dashboard or "
@@ -88,18 +91,27 @@ def create_engine_for(target: DatabaseTarget) -> Engine:
     return engine
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Create missing tables and record the schema version; refuse a database from a newer release."""
-    metadata.create_all(engine)
+    """Create or migrate the schema to this release's head (Alembic, on PostgreSQL and DuckDB alike).
+
+    A database migrated by a newer release is refused rather than guessed at."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    heads = scripts.get_heads()
+    known = {script.revision for script in scripts.walk_revisions()}
     with engine.begin() as conn:
-        stored = conn.execute(select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
-        if stored is None:
-            conn.execute(insert(schema_info).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        elif int(stored) > SCHEMA_VERSION:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current is not None and current not in known:
             raise DatabaseUnavailableError(
-                f"the database has schema version {stored}, newer than this release knows ({SCHEMA_VERSION}); "
-                "upgrade ThreatOps Incidents"
+                f"the database is at schema revision {current}, which this release does not know "
+                f"(it knows up to {', '.join(heads)}): it was migrated by a newer release; upgrade ThreatOps Incidents"
             )
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
 
 
 def is_empty(engine: Engine) -> bool:

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, delete
 
 from core.db import transaction
 from core.incidents import add_comment, create_incident, transition, update_incident
-from core.models import metadata, schema_info
+from core.models import metadata
 from core.timeutil import as_utc, utcnow
 from core.users import add_user, ensure_tenant, list_users
 
@@ -119,12 +119,11 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
 def reset_demo(engine: Engine, *, now: datetime | None = None, history: int = 300, seed: int = 7) -> dict:
     """DEMO ONLY: delete every row of every table in `core.models.metadata` (children first), then
     `load_demo`. This destroys all tenants, users, incidents and timelines in the database; it exists for
-    `incidents demo --reset` and for resetting the embedded demo file. The `schema_info` table is kept: it
-    records the schema version, not data, and without it the file would look like an unversioned one."""
+    `incidents demo --reset` and for resetting the embedded demo file. The schema (and Alembic's record of
+    its revision, which is not in the metadata) is kept."""
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
-            if table is not schema_info:
-                conn.execute(delete(table))
+            conn.execute(delete(table))
     return load_demo(engine, now=now, history=history, seed=seed)
 
 

@@ -22,8 +22,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
 
-SCHEMA_VERSION = 1
-
 metadata = MetaData()
 Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -37,13 +35,6 @@ def _pg_index(name: str, *columns, **kwargs) -> Index:
     """Secondary indexes on PostgreSQL only: DuckDB's zone maps serve, and its indexes block ALTER."""
     return Index(name, *columns, **kwargs).ddl_if(dialect="postgresql")
 
-
-schema_info = Table(
-    "schema_info",
-    metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(255), nullable=False),
-)
 
 tenants = Table(
     "tenants",

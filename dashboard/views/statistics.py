@@ -60,8 +60,13 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _from_params(params: dict[str, str]) -> dict:
-    start, end = _date(params.get("from")), _date(params.get("to"))
+def _within(day: date | None, today: date) -> date | None:
+    """A date from the URL, kept inside what the date inputs accept."""
+    return None if day is None else min(max(day, EARLIEST), today)
+
+
+def _from_params(params: dict[str, str], today: date) -> dict:
+    start, end = _within(_date(params.get("from")), today), _within(_date(params.get("to")), today)
     preset = params.get("range")
     if start or end or preset == CUSTOM:
         return {"stats_range": CUSTOM, "stats_from": start, "stats_to": end}
@@ -90,10 +95,10 @@ def period_control() -> tuple[date | None, date | None]:
     params = {k: st.query_params[k] for k in ("range", "from", "to") if k in st.query_params}
     if not params and SAVED in st.session_state:
         params = st.session_state[SAVED]
-    for key, value in _from_params(params).items():
+    today = _today()
+    for key, value in _from_params(params, today).items():
         st.session_state.setdefault(key, value)
 
-    today = _today()
     st.segmented_control(
         "Period",
         list(PRESETS),
