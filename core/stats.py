@@ -20,6 +20,10 @@ from core.timeutil import utcnow
 AGE_BUCKETS = (("< 1 day", 0, 1), ("1–3 days", 1, 3), ("3–7 days", 3, 7), ("7–30 days", 7, 30), ("> 30 days", 30, None))
 
 
+#: the key under which incidents without a tactic, source or assignee are counted
+NONE = "(none)"
+
+
 @dataclass(frozen=True)
 class DurationStats:
     count: int
@@ -29,19 +33,22 @@ class DurationStats:
 
 @dataclass(frozen=True)
 class Stats:
+    # incidents created in the period
     total: int
-    open: int
     critical: int
-    critical_open: int
-    unassigned_open: int
     by_severity: dict[str, int]
     by_status: dict[str, int]
     by_tactic: dict[str, int]
     by_siem: dict[str, int]
-    by_assignee: dict[str, int]  # open incidents per analyst
     created_per_day: dict[str, int]
-    resolved_per_day: dict[str, int]
+    resolved_per_day: dict[str, int]  # by the day they were resolved, within the period
+    # the open backlog now, whenever it was created
+    open: int
+    critical_open: int
+    unassigned_open: int
+    by_assignee: dict[str, int]  # open incidents per analyst (NONE: unassigned)
     backlog_by_age: dict[str, int]
+    # durations of the period's incidents (MTTR: of those resolved)
     mtta: DurationStats
     mttr: DurationStats
     mtta_by_severity: dict[str, DurationStats]
@@ -75,8 +82,9 @@ def _float(value) -> float | None:
 
 
 def _counts(conn, column, where, order: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Counts per value; incidents without a value are counted under NONE, never dropped."""
     rows = conn.execute(select(column, func.count()).where(where).group_by(column)).all()
-    counts = {row[0]: row[1] for row in rows if row[0] is not None}
+    counts = {NONE if row[0] is None else row[0]: row[1] for row in rows}
     if order is not None:
         return {key: counts.get(key, 0) for key in order}
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
@@ -98,21 +106,22 @@ def incident_stats(
     created_to: date | datetime | None = None,
     now: datetime | None = None,
 ) -> Stats:
-    """Every statistic of the statistics page for incidents created in the range (all when unset)."""
+    """Every statistic of the statistics page: of incidents created in the range (all when unset), and of
+    the open backlog as it is now."""
     where = and_(*filter_conditions(tenant, IncidentFilter(created_from=created_from, created_to=created_to)))
     is_open = incidents.c.status.in_(OPEN_STATUSES)
+    open_now = and_(incidents.c.tenant_id == tenant, is_open)
     critical = incidents.c.severity == "critical"
     now = now or utcnow()
     age_days = _seconds(literal(now), incidents.c.created_at) / 86400.0
     with connection(engine) as conn:
-        totals = conn.execute(
+        total, critical_count = conn.execute(select(func.count(), func.count().filter(critical)).where(where)).one()
+        open_count, critical_open, unassigned_open = conn.execute(
             select(
                 func.count(),
-                func.count().filter(is_open),
                 func.count().filter(critical),
-                func.count().filter(and_(critical, is_open)),
-                func.count().filter(and_(is_open, incidents.c.assigned_to.is_(None))),
-            ).where(where)
+                func.count().filter(incidents.c.assigned_to.is_(None)),
+            ).where(open_now)
         ).one()
         bucket = case(
             *[
@@ -120,20 +129,20 @@ def incident_stats(
                 for name, lower, upper in AGE_BUCKETS
             ],
         )
-        backlog = _counts(conn, bucket, and_(where, is_open), order=tuple(b[0] for b in AGE_BUCKETS))
+        backlog = _counts(conn, bucket, open_now, order=tuple(b[0] for b in AGE_BUCKETS))
         mtta, mtta_by = _durations(conn, where, incidents.c.acknowledged_at, incidents.c.created_at)
         mttr, mttr_by = _durations(conn, where, incidents.c.resolved_at, incidents.c.created_at)
         return Stats(
-            total=totals[0],
-            open=totals[1],
-            critical=totals[2],
-            critical_open=totals[3],
-            unassigned_open=totals[4],
+            total=total,
+            open=open_count,
+            critical=critical_count,
+            critical_open=critical_open,
+            unassigned_open=unassigned_open,
             by_severity=_counts(conn, incidents.c.severity, where, order=SEVERITIES),
             by_status=_counts(conn, incidents.c.status, where, order=STATUSES),
             by_tactic=_counts(conn, incidents.c.mitre_tactic, where),
             by_siem=_counts(conn, incidents.c.source_siem, where),
-            by_assignee=_counts(conn, incidents.c.assigned_to, and_(where, is_open)),
+            by_assignee=_counts(conn, incidents.c.assigned_to, open_now),
             created_per_day=_per_day(conn, incidents.c.created_at, tenant, created_from, created_to),
             resolved_per_day=_per_day(conn, incidents.c.resolved_at, tenant, created_from, created_to),
             backlog_by_age=backlog,

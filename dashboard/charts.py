@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.lifecycle import SEVERITIES, STATUSES, label
-from core.stats import AGE_BUCKETS, DurationStats, Stats
+from core.stats import AGE_BUCKETS, NONE, DurationStats, Stats
 from dashboard import palette
+from dashboard.formatting import duration
 
 NO_DATA = "No data for this period"
 FONT = '"Source Sans", "Source Sans 3", "Source Sans Pro", -apple-system, "Segoe UI", sans-serif'  # as Streamlit
@@ -27,17 +28,6 @@ MARKERS_UP_TO_DAYS = 45  # daily series this short get a marker per day
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def duration_text(seconds: float | None) -> str:
-    """'45 min', '3.5 h', '2.1 d' (the rules of dashboard.components.timefmt.duration, without Streamlit)."""
-    if seconds is None:
-        return "—"
-    if seconds < 3600:
-        return f"{max(seconds, 0) / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
 
 
 def hours(seconds: float | None) -> float | None:
@@ -233,7 +223,7 @@ def status_funnel(stats: Stats, *, cumulative: bool = True) -> go.Figure:
 
 def tactic_chart(stats: Stats) -> go.Figure:
     """Incidents per MITRE ATT&CK tactic, most frequent on top."""
-    rows = [(_text(name), count) for name, count in _ranked(stats.by_tactic)]
+    rows = [(_text(name) if name != NONE else "No tactic", count) for name, count in _ranked(stats.by_tactic)]
     if not rows:
         return empty_figure()
     return _horizontal_bars(rows, colours=palette.ACCENT, x_title="Incidents", y_title="ATT&amp;CK tactic")
@@ -241,7 +231,7 @@ def tactic_chart(stats: Stats) -> go.Figure:
 
 def siem_chart(stats: Stats) -> go.Figure:
     """Incidents per source SIEM, most frequent on top."""
-    rows = [(_text(name), count) for name, count in _ranked(stats.by_siem)]
+    rows = [(_text(name) if name != NONE else "No source", count) for name, count in _ranked(stats.by_siem)]
     if not rows:
         return empty_figure()
     return _horizontal_bars(rows, colours="#a78bfa", x_title="Incidents", y_title="Source")
@@ -325,7 +315,7 @@ def mtta_mttr_by_severity(stats: Stats) -> go.Figure:
         longest = 0.0
         for name, attribute, marker in looks:
             seconds, counts = _duration_rows(by_severity, severities, attribute)
-            texts = [duration_text(s) if s is not None else "" for s in seconds]
+            texts = [duration(s) if s is not None else "" for s in seconds]
             values = [hours(s) for s in seconds]
             longest = max([longest, *(v for v in values if v is not None)])
             fig.add_trace(
@@ -372,11 +362,12 @@ def open_per_analyst(
     """Open incidents per analyst (display names from `names`, username otherwise), busiest on top, with the
     unassigned open incidents as a first bar of their own colour."""
     names = names or {}
-    shown = {username: names.get(username) or username for username in stats.by_assignee}
+    assigned = {username: count for username, count in stats.by_assignee.items() if username != NONE}
+    shown = {username: names.get(username) or username for username in assigned}
     clashes = {n for n in shown.values() if list(shown.values()).count(n) > 1}
     shown = {u: f"{n} ({u})" if n in clashes else n for u, n in shown.items()}
     rows = sorted(
-        ((_text(shown[u]), count) for u, count in stats.by_assignee.items() if count),
+        ((_text(shown[u]), count) for u, count in assigned.items() if count),
         key=lambda item: (-item[1], item[0]),
     )
     colours = [palette.ACCENT] * len(rows)

@@ -24,6 +24,23 @@ STATUS_COLOURS = {
     "closed": "#64748b",
 }
 
+#: lighter variants for text on the dark background (table cells)
+SEVERITY_TEXT = {
+    "critical": "#f87171",
+    "high": "#fb923c",
+    "medium": "#facc15",
+    "low": "#60a5fa",
+    "informational": "#94a3b8",
+}
+STATUS_TEXT = {
+    "new": "#a78bfa",
+    "investigating": "#60a5fa",
+    "containment": "#fb923c",
+    "eradication": "#fbbf24",
+    "resolved": "#4ade80",
+    "closed": "#94a3b8",
+}
+
 #: open-incident age, youngest to oldest (the buckets of core.stats.AGE_BUCKETS): calm to alarming
 AGE_COLOURS = ("#38bdf8", "#60a5fa", "#facc15", "#f97316", "#ef4444")
 

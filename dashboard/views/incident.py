@@ -12,8 +12,9 @@ from core.lifecycle import SEVERITIES, allowed_next, label, requirement
 from dashboard import session
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.text import md_escape
-from dashboard.components.timefmt import duration, local
+from dashboard.components.timefmt import local
 from dashboard.components.timeline import describe
+from dashboard.formatting import duration
 
 
 def status_form_key(incident) -> str:

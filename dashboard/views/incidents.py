@@ -13,7 +13,7 @@ from core.lifecycle import label
 from dashboard import session
 from dashboard.components.badges import coloured_table
 from dashboard.components.filters import filter_bar, reset_filters
-from dashboard.components.timefmt import age
+from dashboard.formatting import age
 
 PAGE_SIZE = 25
 DETAIL_PAGE = "views/incident.py"

@@ -14,7 +14,7 @@ import streamlit as st
 from core.stats import Stats
 from core.timeutil import utcnow
 from dashboard import charts, session
-from dashboard.components.timefmt import duration
+from dashboard.formatting import duration
 
 PRESETS = {
     "7d": "Last 7 days",
@@ -147,7 +147,6 @@ def describe(start: date | None, end: date | None) -> str:
 
 
 def _kpis(stats: Stats, start: date | None, end: date | None) -> None:
-    share = f"{stats.open / stats.total:.0%}" if stats.total else "0%"
     tiles = st.columns(6)
     tiles[0].metric(
         "Incidents",
@@ -158,19 +157,19 @@ def _kpis(stats: Stats, start: date | None, end: date | None) -> None:
     tiles[1].metric(
         "Open",
         f"{stats.open:,}",
-        help=f"{share} of the period's incidents are not yet resolved or closed.",
+        help="Incidents not yet resolved or closed, right now (whenever they were created).",
         border=True,
     )
     tiles[2].metric(
         "Critical open",
         f"{stats.critical_open:,}",
-        help=f"Open incidents of critical severity ({stats.critical:,} critical in all).",
+        help=f"Open critical incidents right now ({stats.critical:,} critical incidents were created in the period).",
         border=True,
     )
     tiles[3].metric(
         "Unassigned",
         f"{stats.unassigned_open:,}",
-        help="Open incidents nobody is assigned to yet.",
+        help="Open incidents nobody is assigned to, right now.",
         border=True,
     )
     tiles[4].metric(
@@ -223,7 +222,7 @@ def render() -> None:
         _list_link(start, end)
 
     stats = session.incident_stats(start, end)
-    if not stats.total and not stats.resolved_per_day:
+    if not stats.total and not stats.resolved_per_day and not stats.open:
         message = f"No incidents were {describe(start, end)}." if start or end else "There are no incidents yet."
         st.info(message, icon=":material/search_off:")
         return
@@ -247,7 +246,11 @@ def render() -> None:
     with severity:
         _chart("By severity", "Every incident of the period.", charts.severity_chart(stats))
     with backlog:
-        _chart("Open backlog by age", "Open incidents by time since they were created.", charts.backlog_by_age(stats))
+        _chart(
+            "Open backlog by age",
+            "Open incidents right now, by time since they were created.",
+            charts.backlog_by_age(stats),
+        )
 
     _chart(
         "Response times by severity",
@@ -262,7 +265,7 @@ def render() -> None:
         names = {user.username: user.display_name for user in session.analysts()}
         _chart(
             "Open per analyst",
-            "Open incidents assigned to each analyst, and those nobody is assigned to.",
+            "Open incidents right now, per analyst, and those nobody is assigned to.",
             charts.open_per_analyst(stats, names),
         )
         _chart("Sources", "Incidents per source SIEM, most frequent first.", charts.siem_chart(stats))

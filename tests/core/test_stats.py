@@ -67,9 +67,9 @@ def test_counts_and_durations(db):
     assert (stats.total, stats.open, stats.critical, stats.critical_open, stats.unassigned_open) == (4, 2, 3, 1, 1)
     assert stats.by_severity == {"critical": 3, "high": 0, "medium": 0, "low": 1, "informational": 0}
     assert stats.by_status["resolved"] == 2 and stats.by_status["new"] == 1 and stats.by_status["investigating"] == 1
-    assert stats.by_tactic == {"Impact": 1}
+    assert stats.by_tactic == {"Impact": 1, "(none)": 3}  # incidents without a value are counted, not dropped
     assert stats.by_siem == {"Splunk ES": 3, "Sentinel": 1}
-    assert stats.by_assignee == {"bob": 1}  # open incidents per analyst
+    assert stats.by_assignee == {"bob": 1, "(none)": 1}  # open incidents per analyst
     assert stats.backlog_by_age == {"< 1 day": 1, "1–3 days": 0, "3–7 days": 0, "7–30 days": 0, "> 30 days": 1}
     assert stats.mtta_by_severity["critical"].count == 2
     assert stats.mtta_by_severity["critical"].median_s == pytest.approx(2 * 3600)  # median of 1 h and 3 h
@@ -81,11 +81,12 @@ def test_counts_and_durations(db):
     assert stats.resolved_per_day == {"2026-06-01": 1, "2026-06-02": 1}
 
 
-def test_date_range_limits_every_figure(db):
+def test_date_range_limits_the_periods_figures(db):
     make(db, created=datetime(2026, 5, 1, tzinfo=UTC), ack=datetime(2026, 5, 1, 1, tzinfo=UTC))
     make(db, created=datetime(2026, 6, 1, tzinfo=UTC))
     stats = incident_stats(db, tenant=A, created_from=date(2026, 6, 1), created_to=date(2026, 6, 30), now=NOW)
     assert stats.total == 1 and stats.mtta.count == 0 and stats.mtta.median_s is None
+    assert stats.open == 2  # the backlog is what is open now, whenever it was created
     assert list(stats.created_per_day) == ["2026-06-01"]
 
 

@@ -224,5 +224,5 @@ def test_backlog_by_age_keeps_bucket_order():
     ("seconds", "text"),
     [(None, "—"), (-5, "0 min"), (600, "10 min"), (3600, "1.0 h"), (9000, "2.5 h"), (48 * 3600, "2.0 d")],
 )
-def test_duration_text(seconds, text):
-    assert charts.duration_text(seconds) == text
+def test_duration(seconds, text):
+    assert charts.duration(seconds) == text
