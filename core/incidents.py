@@ -387,8 +387,26 @@ def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None
         raise ValidationError({"assigned_to": f"'{username}' is not an active analyst of this tenant"})
 
 
-def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Incident:
-    """Create an incident in status new. `at` backdates it (imports, demo history)."""
+@dataclass(frozen=True)
+class Planned:
+    """A change worked out in memory: the incident after it, the columns that differ, the events it writes.
+
+    The service executes plans one at a time; an importer can chain them and write many in bulk."""
+
+    incident: Incident
+    diff: dict
+    events: list[dict]
+
+    def row(self) -> dict:
+        """The incident as a table row (with its search text)."""
+        data = asdict(self.incident)
+        return {**data, "search_text": _search_text(data)}
+
+
+def plan_create(*, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Planned:
+    """Validate a new incident (status new) and plan its row and 'created' event; writes nothing.
+
+    Checks that need the database (assignee, unique source reference) are the caller's."""
     actor = _actor(actor)
     unknown = set(data) - set(EDITABLE_FIELDS) - {"source_system", "source_ref", "status"}
     errors = {name: "cannot be set when creating an incident" for name in sorted(unknown)}
@@ -410,45 +428,55 @@ def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at:
         raise ValidationError({"source_ref": "a source reference needs both the source system and its id"})
     cleaned.update(check_attack_pair(cleaned))
     now = _when(at)
-    row = {
-        "tenant_id": tenant,
-        "id": str(uuid.uuid4()),
-        "description": "",
-        "affected_assets": [],
-        "iocs": [],
-        **cleaned,
-        "status": "new",
-        "created_at": now,
-        "updated_at": now,
-        "created_by": actor,
-        "updated_by": actor,
-        "version": 1,
-    }
-    row["search_text"] = _search_text(row)
+    values = {name: None for name in INCIDENT_FIELDS} | {"description": "", "affected_assets": [], "iocs": []}
+    values.update(cleaned)
+    values.update(
+        tenant_id=tenant,
+        id=str(uuid.uuid4()),
+        status="new",
+        created_at=now,
+        updated_at=now,
+        created_by=actor,
+        updated_by=actor,
+        version=1,
+    )
+    incident = Incident(**values)
+    created = _event(tenant, incident.id, at=now, actor=actor, kind="created", note=incident.title, version=1)
+    return Planned(incident, values, [created])
+
+
+def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Incident:
+    """Create an incident in status new. `at` backdates it (imports, demo history)."""
+    plan = plan_create(tenant=tenant, actor=actor, data=data, at=at)
+    incident = plan.incident
     with transaction(engine) as conn:
-        _check_assignee(conn, tenant, row.get("assigned_to"))
-        if row.get("source_ref"):
-            existing = conn.execute(
-                select(incidents.c.id).where(
-                    incidents.c.tenant_id == tenant,
-                    incidents.c.source_system == row["source_system"],
-                    incidents.c.source_ref == row["source_ref"],
-                )
-            ).scalar()
+        _check_assignee(conn, tenant, incident.assigned_to)
+        if incident.source_ref:
+            existing = find_by_source(
+                conn, tenant=tenant, source_system=incident.source_system, source_ref=incident.source_ref
+            )
             if existing:
                 raise ValidationError(
                     {
                         "source_ref": f"incident {existing} already has source reference "
-                        f"{row['source_system']}:{row['source_ref']}"
+                        f"{incident.source_system}:{incident.source_ref}"
                     }
                 )
-        conn.execute(insert(incidents).values(**row))
-        conn.execute(
-            insert(events).values(
-                _event(tenant, row["id"], at=now, actor=actor, kind="created", note=row["title"], version=1)
+        conn.execute(insert(incidents).values(**plan.row()))
+        conn.execute(insert(events), plan.events)
+    return incident
+
+
+def find_by_source(engine: Bind, *, tenant: str, source_system: str, source_ref: str) -> str | None:
+    """The id of this tenant's incident with that source reference, if any."""
+    with connection(engine) as conn:
+        return conn.execute(
+            select(incidents.c.id).where(
+                incidents.c.tenant_id == tenant,
+                incidents.c.source_system == source_system,
+                incidents.c.source_ref == source_ref,
             )
-        )
-    return Incident(**{name: row.get(name) for name in INCIDENT_FIELDS})
+        ).scalar()
 
 
 UPDATABLE = (*EDITABLE_FIELDS, "status", "classification", "reason")
@@ -470,14 +498,56 @@ def update_incident(
     return _update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move=False)
 
 
-def _update(engine, tenant, actor, incident_id, changes, expected_version, at, *, require_move: bool) -> Incident:
+def plan_update(
+    current: Incident, *, actor: str, changes: Mapping, at: datetime | None = None, require_move: bool = False
+) -> Planned | None:
+    """Validate a change of `current` and plan it; None when nothing would differ. Writes nothing.
+
+    The assignee check (it needs the database) is the caller's."""
     actor = _actor(actor)
     unknown = sorted(set(changes) - set(UPDATABLE))
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in unknown})
     cleaned = clean_fields(changes, fields=EDITABLE_FIELDS)
+    if require_move and changes.get("status") == current.status:
+        raise ValidationError({"status": f"the incident is already {current.status}"})
+    now = _when(at, not_before=current.updated_at if at is not None else None)
+    state = asdict(current)
+    new_values = dict(cleaned)
+    target = changes.get("status")
+    if target is not None and target != current.status:
+        new_values.pop("resolution", None)  # the lifecycle decides whether this move takes one
+        new_values.update(
+            plan_transition(
+                state,
+                str(target),
+                at=now,
+                resolution=cleaned.get("resolution"),
+                classification=changes.get("classification"),
+                reason=changes.get("reason"),
+            )
+        )
+    elif changes.get("classification") is not None:
+        if current.status != "closed":
+            raise ValidationError({"classification": "only a closed incident has a classification"})
+        new_values["classification"] = _classification(changes["classification"])
+    elif changes.get("reason"):
+        raise ValidationError({"reason": "a reason is given when reopening"})
+    merged = {**state, **new_values}
+    new_values.update(check_attack_pair(merged))
+    merged.update(new_values)
+    diff = {k: v for k, v in new_values.items() if state.get(k) != v}
+    if not diff:
+        return None
+    version = current.version + 1
+    merged.update(updated_at=now, updated_by=actor, version=version)
+    change_events = _change_events(current.tenant_id, current, diff, changes, actor=actor, at=now, version=version)
+    return Planned(Incident(**{name: merged[name] for name in INCIDENT_FIELDS}), diff, change_events)
+
+
+def _update(engine, tenant, actor, incident_id, changes, expected_version, at, *, require_move: bool) -> Incident:
     try:
-        return _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, at, require_move)
+        return _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move)
     except _StaleWrite as stale:
         with connection(engine) as conn:
             raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
@@ -490,44 +560,17 @@ class _StaleWrite(Exception):
         self.incident = incident
 
 
-def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected_version, at, require_move) -> Incident:
+def _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move) -> Incident:
     with transaction(engine) as conn:
         current = _fetch(conn, tenant, incident_id)
         if expected_version is not None and expected_version != current.version:
             raise _conflict(conn, tenant, current, expected_version)
-        if require_move and changes.get("status") == current.status:
-            raise ValidationError({"status": f"the incident is already {current.status}"})
-        now = _when(at, not_before=current.updated_at)
-        state = asdict(current)
-        new_values = dict(cleaned)
-        target = changes.get("status")
-        if target is not None and target != current.status:
-            new_values.pop("resolution", None)  # the lifecycle decides whether this move takes one
-            new_values.update(
-                plan_transition(
-                    state,
-                    str(target),
-                    at=now,
-                    resolution=cleaned.get("resolution"),
-                    classification=changes.get("classification"),
-                    reason=changes.get("reason"),
-                )
-            )
-        elif changes.get("classification") is not None:
-            if current.status != "closed":
-                raise ValidationError({"classification": "only a closed incident has a classification"})
-            new_values["classification"] = _classification(changes["classification"])
-        elif changes.get("reason"):
-            raise ValidationError({"reason": "a reason is given when reopening"})
-        merged = {**state, **new_values}
-        new_values.update(check_attack_pair(merged))
-        merged.update(new_values)
-        diff = {k: v for k, v in new_values.items() if state.get(k) != v}
-        if not diff:
+        plan = plan_update(current, actor=actor, changes=changes, at=at, require_move=require_move)
+        if plan is None:
             return current
-        if "assigned_to" in diff:
-            _check_assignee(conn, tenant, diff["assigned_to"])
-        version = current.version + 1
+        if "assigned_to" in plan.diff:
+            _check_assignee(conn, tenant, plan.diff["assigned_to"])
+        after = plan.incident
         statement = (
             update(incidents)
             .where(
@@ -535,7 +578,13 @@ def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected
                 incidents.c.id == current.id,
                 incidents.c.version == current.version,
             )
-            .values(**diff, search_text=_search_text(merged), updated_at=now, updated_by=actor, version=version)
+            .values(
+                **plan.diff,
+                search_text=plan.row()["search_text"],
+                updated_at=after.updated_at,
+                updated_by=after.updated_by,
+                version=after.version,
+            )
         )
         try:
             result = conn.execute(statement)
@@ -545,12 +594,8 @@ def _apply_update(engine, tenant, actor, incident_id, changes, cleaned, expected
             raise _StaleWrite(current) from exc
         if result.rowcount != 1:
             raise _StaleWrite(current)
-        conn.execute(
-            insert(events),
-            _change_events(tenant, current, diff, changes, actor=actor, at=now, version=version),
-        )
-    merged.update(updated_at=now, updated_by=actor, version=version)
-    return Incident(**{name: merged[name] for name in INCIDENT_FIELDS})
+        conn.execute(insert(events), plan.events)
+    return after
 
 
 def _classification(value) -> str:
