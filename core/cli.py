@@ -1,7 +1,7 @@
 """The `incidents` command (also `python -m core`) for operators and scripts.
 
-Exit codes: 0 done, 1 the database could not be opened, 2 invalid input (nothing written),
-3 not found, 4 version conflict.
+Exit codes: 0 done, 1 the database could not be opened (import: some records were rejected), 2 invalid
+input (nothing written; import: nothing could be read), 3 not found, 4 version conflict.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 from core import incidents as service
 from core.config import DEMO_TENANT, resolve_database
@@ -22,6 +23,7 @@ from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
 from core.stats import incident_stats
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
+EXIT_SOME_REJECTED = 1  # import: some records were rejected (the others were imported)
 LIST_COLUMNS = (("id", 36), ("severity", 13), ("status", 13), ("assigned_to", 14), ("created_at", 20), ("title", 60))
 
 
@@ -107,11 +109,42 @@ def build_parser() -> argparse.ArgumentParser:
     comment.add_argument("id")
     comment.add_argument("text")
 
+    importing = add_command("import", help="import incidents from SIEM/XDR exports, ServiceNow, VERIS, CSV/JSON")
+    importing.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", *_import_formats()),
+        help="the files' format (default: detect it from the content)",
+    )
+    importing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+
     stats = add_command("stats", help="statistics (MTTA/MTTR, counts)")
     stats.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--format", choices=("text", "json"), default="text")
     return parser
+
+
+def _import_formats() -> tuple[str, ...]:
+    from core.importers import FORMATS
+
+    return tuple(FORMATS)
+
+
+def _run_import(engine, args) -> int:
+    from core.importers import import_paths
+
+    report = import_paths(
+        engine, tenant=args.tenant, actor=args.actor or _default_actor(), paths=args.paths, format=args.format
+    )
+    for message in report.unreadable:
+        print(f"unreadable  {message}")
+    for error in report.rejected:
+        print(f"rejected    {error.location}: {error.reason}")
+    print(report.summary() + (f", unreadable files {len(report.unreadable)}" if report.unreadable else ""))
+    if report.nothing_read:
+        return EXIT_INVALID
+    return EXIT_OK if not (report.rejected or report.unreadable) else EXIT_SOME_REJECTED
 
 
 def _ioc_arg(raw: str):
@@ -252,6 +285,8 @@ def _run(args) -> int:
         elif args.command == "comment":
             event = service.add_comment(engine, tenant=tenant, actor=actor, incident_id=args.id, text=args.text)
             print(event.id)
+        elif args.command == "import":
+            return _run_import(engine, args)
         elif args.command == "stats":
             stats = incident_stats(engine, tenant=tenant, created_from=args.created_from, created_to=args.created_to)
             if args.format == "json":

@@ -111,6 +111,8 @@ def ensure_schema(engine: Engine) -> None:
                 f"(it knows up to {', '.join(heads)}): it was migrated by a newer release; upgrade ThreatOps Incidents"
             )
         config.attributes["connection"] = conn
+        if current is None and inspect(conn).has_table("incidents"):
+            command.stamp(config, "0001")  # made before migrations were tracked: the first schema
         command.upgrade(config, "head")
 
 

@@ -360,6 +360,7 @@ def _event(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=No
 
 
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_COMMENT = 20_000
 
 
 def _when(at: datetime | None, *, not_before: datetime | None = None) -> datetime:
@@ -403,10 +404,13 @@ class Planned:
         return {**data, "search_text": _search_text(data)}
 
 
-def plan_create(*, tenant: str, actor: str, data: Mapping, at: datetime | None = None) -> Planned:
+def plan_create(
+    *, tenant: str, actor: str, data: Mapping, at: datetime | None = None, incident_id: str | None = None
+) -> Planned:
     """Validate a new incident (status new) and plan its row and 'created' event; writes nothing.
 
-    Checks that need the database (assignee, unique source reference) are the caller's."""
+    `incident_id` keeps a given id (re-importing our own export); checks that need the database (assignee,
+    unique source reference, a free id) are the caller's."""
     actor = _actor(actor)
     unknown = set(data) - set(EDITABLE_FIELDS) - {"source_system", "source_ref", "status"}
     errors = {name: "cannot be set when creating an incident" for name in sorted(unknown)}
@@ -426,13 +430,15 @@ def plan_create(*, tenant: str, actor: str, data: Mapping, at: datetime | None =
         raise ValidationError(errors)
     if bool(cleaned.get("source_system")) != bool(cleaned.get("source_ref")):
         raise ValidationError({"source_ref": "a source reference needs both the source system and its id"})
+    if incident_id is not None and not _is_uuid(incident_id):
+        raise ValidationError({"id": f"'{incident_id[:64]}' is not a UUID"})
     cleaned.update(check_attack_pair(cleaned))
     now = _when(at)
     values = {name: None for name in INCIDENT_FIELDS} | {"description": "", "affected_assets": [], "iocs": []}
     values.update(cleaned)
     values.update(
         tenant_id=tenant,
-        id=str(uuid.uuid4()),
+        id=str(incident_id or uuid.uuid4()),
         status="new",
         created_at=now,
         updated_at=now,
@@ -669,19 +675,39 @@ def transition(
     return _update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move=True)
 
 
-def add_comment(
-    engine: Bind, *, tenant: str, actor: str, incident_id: str, text: str, at: datetime | None = None
-) -> Event:
-    """Add a comment to the timeline. Comments do not change the incident's version."""
+def plan_comment(incident_id: str, *, tenant: str, actor: str, text: str, at: datetime) -> dict:
+    """Validate a comment and plan its timeline event; writes nothing."""
     actor = _actor(actor)
     body = (text or "").strip()
     if not body:
         raise ValidationError({"comment": "a comment must not be blank"})
-    if len(body) > 20_000:
-        raise ValidationError({"comment": "a comment must be at most 20000 characters"})
+    if len(body) > MAX_COMMENT:
+        raise ValidationError({"comment": f"a comment must be at most {MAX_COMMENT} characters"})
+    return _event(tenant, incident_id, at=at, actor=actor, kind="comment", note=body)
+
+
+def add_comment(
+    engine: Bind, *, tenant: str, actor: str, incident_id: str, text: str, at: datetime | None = None
+) -> Event:
+    """Add a comment to the timeline. Comments do not change the incident's version."""
     with transaction(engine) as conn:
         created_at = _created_at(conn, tenant, incident_id)
-        now = _when(at, not_before=created_at)
-        row = _event(tenant, incident_id, at=now, actor=actor, kind="comment", note=body)
+        row = plan_comment(
+            incident_id,
+            tenant=tenant,
+            actor=actor,
+            text=text,
+            at=_when(at, not_before=created_at if at is not None else None),
+        )
         conn.execute(insert(events).values(row))
     return Event(**{k: v for k, v in row.items() if k != "tenant_id"})
+
+
+def get_source_record(engine: Bind, *, tenant: str, incident_id: str) -> dict | None:
+    """The original record an importer read the incident from (None for incidents made here)."""
+    with connection(engine) as conn:
+        _created_at(conn, tenant, incident_id)
+        value = conn.execute(
+            select(incidents.c.source_record).where(incidents.c.tenant_id == tenant, incidents.c.id == incident_id)
+        ).scalar()
+    return json.loads(value) if isinstance(value, str) else value

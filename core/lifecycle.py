@@ -140,3 +140,24 @@ def plan_transition(
     if target == "closed" and not incident.get("closed_at"):
         changes["closed_at"] = at
     return changes
+
+
+def path_to(current: str, target: str, *, classification: str | None = None) -> list[str]:
+    """The shortest sequence of allowed moves from `current` to `target` (empty when already there).
+
+    Closing straight from new/investigating is only a step when `classification` allows it (importers
+    replaying a source's history use this to stay within the rules)."""
+    if current == target:
+        return []
+    queue, seen = [[current]], {current}
+    while queue:
+        path = queue.pop(0)
+        for step in reversed(TRANSITIONS[path[-1]]):  # prefer the furthest move: new -> resolved -> closed
+            early_close = step == "closed" and path[-1] in ("new", "investigating")
+            if step in seen or (early_close and classification not in EARLY_CLOSE_CLASSIFICATIONS):
+                continue
+            if step == target:
+                return [*path[1:], step]
+            seen.add(step)
+            queue.append([*path, step])
+    raise TransitionError(f"no way from {current} to {target}")

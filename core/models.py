@@ -77,6 +77,8 @@ incidents = Table(
     Column("iocs", Json, nullable=False),
     Column("source_system", String(100)),
     Column("source_ref", String(200)),
+    # The original record an importer read this incident from, kept for audit.
+    Column("source_record", Json),
     # Lower-cased title, description, IOC values and asset names: what free-text search reads.
     Column("search_text", Text, nullable=False, server_default=""),
     Column("acknowledged_at", DateTime(timezone=True)),

@@ -297,7 +297,7 @@ def test_reset_replaces_everything_but_keeps_the_schema_version(tmp_path):
         assert len(_all_incidents(engine)) == 18
         assert list_incidents(engine, tenant="other").total == 0
         with engine.connect() as conn:  # the schema's revision survives the reset
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     finally:
         engine.dispose()
 

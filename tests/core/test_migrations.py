@@ -29,3 +29,24 @@ def test_a_database_from_a_newer_release_is_refused(db_url):
     with pytest.raises(DatabaseUnavailableError, match="newer release"):
         ensure_schema(engine)
     engine.dispose()
+
+
+def test_a_database_of_an_older_release_is_upgraded_with_its_data(db_url):
+    from alembic import command
+    from alembic.config import Config
+
+    from core import incidents as svc
+    from core.db import MIGRATIONS
+
+    engine = create_engine_for(DatabaseTarget(db_url, "argument"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")  # the first release's schema
+    made = svc.create_incident(engine, tenant="t", actor="a", data={"title": "from 0001", "severity": "low"})
+    ensure_schema(engine)
+    assert svc.get_incident(engine, tenant="t", incident_id=made.id).title == "from 0001"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() != "0001"
+    engine.dispose()

@@ -1,0 +1,121 @@
+"""Our own CSV and JSON (what the dashboard and `incidents list --format csv|json` export).
+
+CSV from spreadsheets works: a UTF-8 byte-order mark, `,`, `;` or tab delimiters, quoted newlines, and cells
+neutralised against formula injection on export (a leading apostrophe) are restored. Incidents made here
+keep their id and are matched on re-import by it (source system "threatops"); imported ones keep their
+original source reference.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.export import CSV_FIELDS, restore
+from core.importers.base import RecordError, SourceRecord, UnreadableInput, first
+
+SOURCE = "threatops"
+
+
+def looks_like_csv(path: Path, head: str) -> bool:
+    first_line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    return all(name in first_line for name in ("title", "severity", "status"))
+
+
+def looks_like_json(path: Path, head: str) -> bool:
+    text = head.lstrip("\ufeff").lstrip()
+    return text.startswith(("[", "{")) and '"title"' in text[:4000] and '"severity"' in text[:4000]
+
+
+def _lines(value) -> list:
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return [part.strip() for part in str(value).replace("\n", ";").split(";") if part.strip()]
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _record(row: dict, location: str) -> SourceRecord:
+    row = {k.strip().lstrip("\ufeff"): restore(v) if isinstance(v, str) else v for k, v in row.items() if k}
+    incident_id = first(row.get("id"))
+    system = first(row.get("source_system")) or SOURCE
+    ref = first(row.get("source_ref")) or incident_id
+    return SourceRecord(
+        location=location,
+        source_system=str(system),
+        source_ref=None if ref is None else str(ref),
+        title=first(row.get("title")),
+        description=row.get("description") or "",
+        severity=first(row.get("severity")),
+        status=first(row.get("status")),
+        classification=first(row.get("classification")),
+        resolution=first(row.get("resolution")),
+        tactics=[row["mitre_tactic"]] if first(row.get("mitre_tactic")) else [],
+        techniques=[row["mitre_technique"]] if first(row.get("mitre_technique")) else [],
+        source_siem=first(row.get("source_siem")),
+        assignee=first(row.get("assigned_to")),
+        assets=_lines(row.get("affected_assets")),
+        iocs=_lines(row.get("iocs")),
+        created=first(row.get("created_at")),
+        acknowledged=first(row.get("acknowledged_at")),
+        resolved=first(row.get("resolved_at")),
+        closed=first(row.get("closed_at")),
+        updated=first(row.get("updated_at")),
+        raw={k: v for k, v in row.items() if k in CSV_FIELDS or k in ("source_system", "source_ref")},
+        incident_id=str(incident_id) if incident_id and system == SOURCE else None,
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableInput(f"cannot read {path}: {exc}") from None
+
+
+def parse_csv(path: Path) -> Iterator[SourceRecord | RecordError]:
+    text = _read_text(path)
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)  # the header's most frequent separator
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames or "title" not in [f.strip().lstrip("\ufeff") for f in reader.fieldnames]:
+        raise UnreadableInput(f"{path.name}: not an incidents CSV (no 'title' column in the header)")
+    for row in reader:
+        location = f"{path.name}:{reader.line_num}"
+        if None in row:  # more cells than the header has
+            yield RecordError(location, f"{len(row[None])} more cells than the header has columns")
+            continue
+        yield _record(row, location)
+
+
+def parse_json(path: Path) -> Iterator[SourceRecord | RecordError]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+        rows = data if isinstance(data, list) else data.get("incidents", [data]) if isinstance(data, dict) else None
+    except ValueError:
+        rows = None
+    if rows is None:  # NDJSON: one incident per line
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((number, json.loads(line)))
+            except ValueError as exc:
+                yield RecordError(f"{path.name}:{number}", f"malformed JSON: {exc.msg}")
+        numbered = rows
+    else:
+        numbered = list(enumerate(rows, start=1))
+    for number, row in numbered:
+        if not isinstance(row, dict):
+            yield RecordError(f"{path.name}:{number}", "not a JSON object")
+            continue
+        yield _record(row, f"{path.name}:{number}" + (f" ({row['id']})" if row.get("id") else ""))
