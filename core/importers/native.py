@@ -3,12 +3,14 @@
 CSV from spreadsheets works: a UTF-8 byte-order mark, `,`, `;` or tab delimiters, quoted newlines, and cells
 neutralised against formula injection on export (a leading apostrophe) are restored. Incidents made here
 keep their id and are matched on re-import by it (source system "threatops"); imported ones keep their
-original source reference.
+original source reference; a row with neither (new incidents typed into a spreadsheet) is matched by a hash
+of its title, creation time, source and severity.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -20,9 +22,15 @@ from core.importers.base import RecordError, SourceRecord, UnreadableInput, firs
 SOURCE = "threatops"
 
 
+def _header(text: str) -> tuple[str, list[str]]:
+    """The first line's delimiter (the most frequent of , ; and tab) and its cells."""
+    line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    delimiter = max(",;\t", key=line.count)
+    return delimiter, [cell.strip().strip('"') for cell in line.split(delimiter)]
+
+
 def looks_like_csv(path: Path, head: str) -> bool:
-    first_line = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
-    return all(name in first_line for name in ("title", "severity", "status"))
+    return {"title", "severity"} <= set(_header(head)[1])
 
 
 def looks_like_json(path: Path, head: str) -> bool:
@@ -46,7 +54,7 @@ def _record(row: dict, location: str) -> SourceRecord:
     row = {k.strip().lstrip("\ufeff"): restore(v) if isinstance(v, str) else v for k, v in row.items() if k}
     incident_id = first(row.get("id"))
     system = first(row.get("source_system")) or SOURCE
-    ref = first(row.get("source_ref")) or incident_id
+    ref = first(row.get("source_ref")) or incident_id or _content_ref(row)
     return SourceRecord(
         location=location,
         source_system=str(system),
@@ -73,6 +81,13 @@ def _record(row: dict, location: str) -> SourceRecord:
     )
 
 
+def _content_ref(row: dict) -> str | None:
+    """A stable reference for a row without an id (a spreadsheet of new incidents), so a re-import of the
+    same file finds the same incidents."""
+    key = "|".join(str(row.get(name) or "") for name in ("title", "created_at", "source_siem", "severity"))
+    return "sha1:" + hashlib.sha1(key.encode()).hexdigest()[:16] if first(row.get("title")) else None
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -82,8 +97,7 @@ def _read_text(path: Path) -> str:
 
 def parse_csv(path: Path) -> Iterator[SourceRecord | RecordError]:
     text = _read_text(path)
-    header = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=header.count)  # the header's most frequent separator
+    delimiter, _ = _header(text)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if not reader.fieldnames or "title" not in [f.strip().lstrip("\ufeff") for f in reader.fieldnames]:
         raise UnreadableInput(f"{path.name}: not an incidents CSV (no 'title' column in the header)")
