@@ -44,6 +44,7 @@ def main() -> None:
         st.info("Check the database URL in `INCIDENTS_DATABASE_URL` or `.streamlit/secrets.toml`, then reload.")
         st.stop()
 
+    viewer = session.viewer()
     pages = [
         st.Page("views/incidents.py", title="Incidents", icon=":material/list_alt:", default=True),
         st.Page("views/new_incident.py", title="New incident", icon=":material/add_circle:", url_path="new"),
@@ -56,8 +57,12 @@ def main() -> None:
             visibility="hidden",
         ),
     ]
+    if viewer.role in ("manager", "admin"):  # the import page is for managers
+        pages.append(
+            st.Page("views/import_incidents.py", title="Import", icon=":material/upload_file:", url_path="import")
+        )
     page = st.navigation(pages)
-    _sidebar(session.viewer())
+    _sidebar(viewer)
     if session.target().is_embedded_demo:
         _demo_marker()
     session.show_flash()

@@ -55,7 +55,7 @@ def target() -> DatabaseTarget:
 
 def viewer() -> Viewer:
     """Who is using the dashboard. Until sign-in lands, the demo analyst (or the manager switch) in demo mode,
-    else the tenant and user named by INCIDENTS_DASHBOARD_TENANT / INCIDENTS_DASHBOARD_USER."""
+    else the tenant, user and role named by INCIDENTS_DASHBOARD_TENANT / _USER / _ROLE."""
     if "viewer" in st.session_state:
         return Viewer(**st.session_state["viewer"])
     if target().is_embedded_demo:
@@ -64,7 +64,7 @@ def viewer() -> Viewer:
         return Viewer(DEMO_TENANT, "demo.analyst", "Demo Analyst", "analyst")
     tenant = os.environ.get("INCIDENTS_DASHBOARD_TENANT", DEMO_TENANT)
     username = os.environ.get("INCIDENTS_DASHBOARD_USER", "demo.analyst")
-    return Viewer(tenant, username, username, "analyst")
+    return Viewer(tenant, username, username, os.environ.get("INCIDENTS_DASHBOARD_ROLE", "analyst"))
 
 
 # ------------------------------------------------------------------------------------------ cached reads
@@ -135,6 +135,24 @@ def write(action: Callable, /, **kwargs):
     result = action(engine(), tenant=who.tenant, actor=who.username, **kwargs)
     st.cache_data.clear()
     return result
+
+
+def import_file(path, *, format: str, progress=None):
+    """Import a file into the signed-in user's tenant as that user, then drop cached reads."""
+    from core.importers import import_paths
+
+    who = viewer()
+    report = import_paths(
+        engine(), tenant=who.tenant, actor=who.username, paths=[path], format=format, progress=progress
+    )
+    st.cache_data.clear()
+    return report
+
+
+def preview_import(path, *, format: str):
+    from core.importers import preview
+
+    return preview(engine(), tenant=viewer().tenant, path=path, format=format)
 
 
 def flash(message: str) -> None:

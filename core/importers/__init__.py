@@ -79,6 +79,28 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+def preview(engine: Bind, *, tenant: str, path: Path, format: str = "auto", limit: int = 10):
+    """How the first `limit` records of a file would be imported (normalised or rejected); writes nothing.
+
+    Returns (the format, [Normalised | RecordError]); raises UnreadableInput."""
+    from itertools import islice
+
+    from core.importers.normalise import normalise
+    from core.importers.writer import people_of
+
+    fmt = detect_format(path) if format == "auto" else FORMATS[format]
+    people, result = people_of(engine, tenant), []
+    for record in islice(fmt.read(path), limit):
+        if isinstance(record, RecordError):
+            result.append(record)
+            continue
+        try:
+            result.append(normalise(record, people=people))
+        except RecordError as exc:
+            result.append(exc)
+    return fmt, result
+
+
 @dataclass
 class PathsReport(ImportReport):
     unreadable: list[str] | None = None

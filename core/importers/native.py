@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core.export import CSV_FIELDS, restore
 from core.importers.base import RecordError, SourceRecord, UnreadableInput, first
+from core.importers.jsonfiles import iter_json_values
 
 SOURCE = "threatops"
 
@@ -110,26 +111,20 @@ def parse_csv(path: Path) -> Iterator[SourceRecord | RecordError]:
 
 
 def parse_json(path: Path) -> Iterator[SourceRecord | RecordError]:
-    text = _read_text(path)
-    try:
-        data = json.loads(text)
-        rows = data if isinstance(data, list) else data.get("incidents", [data]) if isinstance(data, dict) else None
-    except ValueError:
-        rows = None
-    if rows is None:  # NDJSON: one incident per line
-        rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((number, json.loads(line)))
-            except ValueError as exc:
-                yield RecordError(f"{path.name}:{number}", f"malformed JSON: {exc.msg}")
-        numbered = rows
-    else:
-        numbered = list(enumerate(rows, start=1))
-    for number, row in numbered:
-        if not isinstance(row, dict):
-            yield RecordError(f"{path.name}:{number}", "not a JSON object")
+    """A JSON array of incidents (our export), an object holding one, or NDJSON."""
+    for item in iter_json_values(path):
+        if isinstance(item, RecordError):
+            yield item
             continue
-        yield _record(row, f"{path.name}:{number}" + (f" ({row['id']})" if row.get("id") else ""))
+        location, row = item
+        if isinstance(row, dict) and isinstance(row.get("incidents"), list):
+            for index, element in enumerate(row["incidents"]):
+                yield _from_json(f"{location}[{index}]", element)
+        else:
+            yield _from_json(location, row)
+
+
+def _from_json(location: str, row) -> SourceRecord | RecordError:
+    if not isinstance(row, dict):
+        return RecordError(location, "not a JSON object")
+    return _record(row, location + (f" ({row['id']})" if row.get("id") else ""))

@@ -122,7 +122,9 @@ def status(value: Any) -> tuple[str, str | None] | None:
 
 
 def classification(value: Any) -> str | None:
-    return CLASSIFICATION_WORDS.get(_squash(value))
+    """Ours for a source's classification; Splunk ES labels such as 'True Positive - Suspicious Activity' are
+    read by their first part."""
+    return CLASSIFICATION_WORDS.get(_squash(value)) or CLASSIFICATION_WORDS.get(_squash(str(value).split(" - ")[0]))
 
 
 def parse_time(value: Any, *, dayfirst: bool = False) -> datetime | None:

@@ -55,7 +55,7 @@ class ImportReport:
         )
 
 
-def _people(engine: Bind, tenant: str) -> dict[str, str]:
+def people_of(engine: Bind, tenant: str) -> dict[str, str]:
     """Lower-cased user names and e-mails of the tenant's assignable users -> user name."""
     people = {}
     for user in list_users(engine, tenant=tenant):
@@ -190,7 +190,7 @@ def import_records(
     """Import records into `tenant`; idempotent by (source system, source id). Never raises for a bad
     record: each is reported with its location and reason, and the rest are imported."""
     report = ImportReport()
-    people = _people(engine, tenant)
+    people = people_of(engine, tenant)
     pending: list[tuple[SourceRecord | RecordError, Normalised | None]] = []
 
     def flush() -> None:

@@ -138,7 +138,7 @@ def test_bad_records_are_reported_and_the_rest_imported(db, tmp_path):
     report = import_paths(db, tenant=A, actor="importer", paths=[path], format="json")
     assert (report.read, report.created) == (6, 2)
     reasons = {e.location: e.reason for e in report.rejected}
-    assert "malformed JSON" in reasons["mixed.ndjson:2"]
+    assert "not valid JSON" in reasons["mixed.ndjson:2"]
     assert "unknown severity 'catastrophic'" in reasons["mixed.ndjson:3"]
     assert "impossible" in reasons["mixed.ndjson:4"]
     assert "no title" in reasons["mixed.ndjson:5"]
@@ -198,5 +198,5 @@ def test_cli_exit_codes(db_url, tmp_path, capsys):
     assert main(["--db", db_url, "import", str(good), str(bad)]) == 1
     assert main(["--db", db_url, "import", str(garbage)]) == 2
     out = capsys.readouterr().out
-    assert "rejected    bad.json:1: unknown severity '??'" in out
+    assert "rejected    bad.json:1[0]: unknown severity '??'" in out
     assert out.strip().splitlines()[-1].startswith("read 0, created 0")

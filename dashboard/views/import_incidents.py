@@ -1,0 +1,120 @@
+"""Import (managers): upload an export, preview how its first records map, import it with progress."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.importers import FORMATS
+from core.importers.base import RecordError, UnreadableInput
+from core.lifecycle import label
+from dashboard import session
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "threatops-uploads"
+
+
+def _saved(upload) -> Path:
+    """The upload as a file (parsers stream from files), named after the upload so messages name it."""
+    folder = UPLOAD_DIR / upload.file_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(upload.name).name
+    if not path.exists():
+        path.write_bytes(upload.getvalue())
+    return path
+
+
+def _preview_table(items) -> pd.DataFrame:
+    rows = []
+    for item in items:
+        if isinstance(item, RecordError):
+            rows.append({"Record": item.location, "Result": f"Rejected: {item.reason}"})
+            continue
+        data = item.data
+        rows.append(
+            {
+                "Record": item.location,
+                "Result": "Will import",
+                "Title": data["title"],
+                "Severity": label(data["severity"]),
+                "Status": label(item.final_status),
+                "Tactic": data.get("mitre_tactic") or "",
+                "Technique": data.get("mitre_technique") or "",
+                "Created": item.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "Assignee": data.get("assigned_to") or "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _counted(path: Path, fmt_name: str) -> int:
+    fmt = FORMATS[fmt_name]
+    return sum(1 for _ in fmt.read(path))
+
+
+def render() -> None:
+    st.title("Import incidents")
+    st.caption(
+        "Bring incidents in from SIEM/XDR exports, a ServiceNow event log, VERIS records or our own CSV/JSON. "
+        "Importing the same file again adds nothing; a changed record updates its incident."
+    )
+    upload = st.file_uploader("Export file", type=["json", "ndjson", "csv", "tsv", "txt"], key="import_upload")
+    fmt_choice = st.selectbox(
+        "Format",
+        ["auto", *FORMATS],
+        key="import_format",
+        format_func=lambda f: "Detect from the content" if f == "auto" else FORMATS[f].label,
+    )
+    if upload is None:
+        st.info("Choose a file to see how its first records will be imported.", icon=":material/upload_file:")
+        return
+    path = _saved(upload)
+    try:
+        fmt, items = session.preview_import(path, format=fmt_choice)
+    except UnreadableInput as exc:
+        st.error(f"This file cannot be read: {exc}", icon=":material/error:")
+        return
+    st.markdown(f"**Preview** · {fmt.label} · first {len(items)} records")
+    st.dataframe(_preview_table(items), hide_index=True, width="stretch")
+
+    if st.button("Import", type="primary", icon=":material/upload:", key="import_go"):
+        with st.status("Counting records…", expanded=True) as status:
+            total = max(_counted(path, fmt.name), 1)
+            bar = st.progress(0.0, text=f"0 of {total} records")
+
+            def progress(report) -> None:
+                bar.progress(min(report.read / total, 1.0), text=f"{report.read} of {total} records")
+
+            report = session.import_file(path, format=fmt.name, progress=progress)
+            bar.progress(1.0, text=f"{report.read} of {total} records")
+            status.update(
+                label=f"Import finished: {report.summary()}", state="complete" if not report.rejected else "error"
+            )
+        st.session_state["import_result"] = report
+    report = st.session_state.get("import_result")
+    if report is not None:
+        cols = st.columns(5)
+        for col, (name, value) in zip(
+            cols,
+            (
+                ("Read", report.read),
+                ("Created", report.created),
+                ("Updated", report.updated),
+                ("Unchanged", report.unchanged),
+                ("Rejected", len(report.rejected)),
+            ),
+            strict=True,
+        ):
+            col.metric(name, f"{value:,}")
+        if report.rejected:
+            st.markdown("**Rejected records**")
+            st.dataframe(
+                pd.DataFrame([{"Record": e.location, "Reason": e.reason} for e in report.rejected]),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+render()
