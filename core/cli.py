@@ -14,6 +14,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from core import incidents as service
 from core.config import DEMO_TENANT, resolve_database
 from core.db import open_database
@@ -61,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="delete ALL data first, then load the demo")
 
     listing = add_command("list", help="list incidents")
-    listing.add_argument("--severity", action="append", choices=SEVERITIES, default=[])
-    listing.add_argument("--status", action="append", choices=STATUSES, default=[])
+    listing.add_argument("--severity", action="append", choices=SEVERITIES, default=[], type=str.lower)
+    listing.add_argument("--status", action="append", choices=STATUSES, default=[], type=str.lower)
     listing.add_argument("--tactic")
     listing.add_argument("--technique")
     listing.add_argument("--siem")
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     create = add_command("create", help="create an incident")
     create.add_argument("--title", required=True)
-    create.add_argument("--severity", required=True, choices=SEVERITIES)
+    create.add_argument("--severity", required=True, choices=SEVERITIES, type=str.lower)
     create.add_argument("--description")
     create.add_argument("--tactic")
     create.add_argument("--technique")
@@ -96,11 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     upd = add_command("update", help="change fields or move an incident through the lifecycle")
     upd.add_argument("id")
-    upd.add_argument("--status", choices=STATUSES)
-    upd.add_argument("--severity", choices=SEVERITIES)
+    upd.add_argument("--status", choices=STATUSES, type=str.lower)
+    upd.add_argument("--severity", choices=SEVERITIES, type=str.lower)
     upd.add_argument("--assignee", help="analyst user name; an empty string unassigns")
     upd.add_argument("--resolution")
-    upd.add_argument("--classification", choices=CLASSIFICATIONS)
+    upd.add_argument("--classification", choices=CLASSIFICATIONS, type=str.lower)
     upd.add_argument("--reason", help="why a resolved or closed incident is reopened")
     upd.add_argument("--expected-version", type=int, help="fail with exit 4 if the incident changed meanwhile")
     upd.add_argument("--format", choices=("text", "json"), default="text")
@@ -210,8 +212,11 @@ def _run_list(engine, args) -> None:
             print("  ".join(f"{_cell(data[name], width):<{width}}" for name, width in LIST_COLUMNS).rstrip())
             count += 1
     if args.format == "table":
-        shown = f"{args.offset + 1}-{args.offset + count}" if count else "0"
-        print(f"\n{shown} of {total if total is not None else count} incidents", file=sys.stderr)
+        if total is None:
+            print(f"\n{count} incidents", file=sys.stderr)
+        else:
+            shown = f"{args.offset + 1}-{args.offset + count}" if count else "0"
+            print(f"\n{shown} of {total} incidents", file=sys.stderr)
 
 
 def _run(args) -> int:
@@ -331,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except BrokenPipeError:
         return EXIT_OK
+    except SQLAlchemyError as exc:  # a refusal the checks above did not foresee: one line, no traceback
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        print(
+            f"error: the database refused the operation: {cause[0] if cause else type(exc).__name__}", file=sys.stderr
+        )
+        return EXIT_UNAVAILABLE
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from pathlib import Path
 from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 
+from core.errors import DatabaseUnavailableError
+
 ENV_URL = "INCIDENTS_DATABASE_URL"
 ENV_DATA_DIR = "INCIDENTS_DATA_DIR"
 DEMO_TENANT = "acme"
@@ -53,10 +55,16 @@ def default_database_path() -> Path:
 def _url_from_secrets() -> str | None:
     for path in SECRETS_FILES:
         if path.is_file():
-            with path.open("rb") as handle:
-                url = tomllib.load(handle).get("database", {}).get("url")
+            try:
+                with path.open("rb") as handle:
+                    section = tomllib.load(handle).get("database", {})
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise DatabaseUnavailableError(f"cannot read {path}: {exc}") from None
+            url = section.get("url") if isinstance(section, dict) else None
+            if url is not None and not isinstance(url, str):
+                raise DatabaseUnavailableError(f"{path}: [database] url must be a text URL")
             if url:
-                return str(url)
+                return url
     return None
 
 

@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from core.config import DatabaseTarget, resolve_database
+from core.config import DatabaseTarget, mask_url, resolve_database
 from core.errors import DatabaseUnavailableError
 
 MULTI_PROCESS_HINT = (
@@ -51,7 +51,12 @@ def connection(bind: Bind) -> Iterator[Connection]:
 
 
 def _normalise_url(url: str) -> str:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseUnavailableError(
+            f"'{mask_url(url)}' is not a database URL (postgresql://… or duckdb:///…)"
+        ) from None
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
@@ -71,7 +76,10 @@ def create_engine_for(target: DatabaseTarget) -> Engine:
     if backend == "duckdb":
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailableError(f"cannot open database {target.masked}: {exc.strerror or exc}") from None
         engine = create_engine(url)
 
         @event.listens_for(engine, "connect")

@@ -15,13 +15,18 @@ CSV_FIELDS = tuple(name for name in INCIDENT_FIELDS if name != "tenant_id")
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with an apostrophe."""
-    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+    """Prefix a cell a spreadsheet would run as a formula with an apostrophe (and one that already looks
+    neutralised, so that `restore` gives it back exactly)."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) or _looks_neutralised(cell) else cell
+
+
+def _looks_neutralised(cell: str) -> bool:
+    return cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_PREFIXES)
 
 
 def restore(cell: str) -> str:
     """Undo `neutralise` (for importing our own exports)."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES) else cell
+    return cell[1:] if _looks_neutralised(cell) else cell
 
 
 def _flat(name: str, value) -> str:

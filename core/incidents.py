@@ -7,6 +7,8 @@ Another tenant's incident behaves exactly like a missing one.
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -16,13 +18,14 @@ from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from core import attack
 from core.db import Bind, connection, transaction
 from core.errors import NotFoundError, ValidationError, VersionConflictError
-from core.lifecycle import SEVERITIES, STATUSES, plan_transition
+from core.lifecycle import SEVERITIES, STATUSES, check_outcome, plan_transition
 from core.models import events, incidents
 from core.timeutil import as_utc, day_start, iso, utcnow
 from core.users import is_assignable
-from core.validation import EDITABLE_FIELDS, check_attack_pair, clean_fields
+from core.validation import EDITABLE_FIELDS, check_attack_pair, check_tenant, clean_fields, text
 
 TIMESTAMP_FIELDS = ("acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at")
 INCIDENT_FIELDS = (
@@ -54,6 +57,7 @@ SORTS = {
     "updated": "Recently updated",
 }
 MAX_PAGE = 1_000
+MAX_OFFSET = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -230,13 +234,13 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
     if filters.status:
         conditions.append(incidents.c.status.in_(list(filters.status)))
     if filters.tactic:
-        conditions.append(incidents.c.mitre_tactic == filters.tactic)
+        conditions.append(incidents.c.mitre_tactic == (attack.normalise_tactic(filters.tactic) or filters.tactic))
     if filters.technique:
         technique = filters.technique.strip().upper()
         conditions.append(
             or_(
                 incidents.c.mitre_technique == technique,
-                incidents.c.mitre_technique.startswith(technique + "."),
+                incidents.c.mitre_technique.startswith(technique + ".", autoescape=True),
             )
         )
     if filters.source_siem:
@@ -246,7 +250,7 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
     elif filters.assignee:
         conditions.append(incidents.c.assigned_to == filters.assignee)
     if filters.search and filters.search.strip():
-        for word in filters.search.lower().split():
+        for word in search_words(filters.search):
             conditions.append(incidents.c.search_text.contains(word, autoescape=True))
     if filters.created_from:
         conditions.append(date_column >= day_start(filters.created_from))
@@ -254,9 +258,26 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
         end = filters.created_to
         if isinstance(end, datetime):
             conditions.append(date_column <= as_utc(end))
-        else:
+        elif end < date.max:  # the last day there is has no end to compare with
             conditions.append(date_column < day_start(end + timedelta(days=1)))
     return conditions
+
+
+MAX_SEARCH_WORDS = 12
+MAX_SEARCH_LENGTH = 200
+
+
+def search_words(search: str) -> list[str]:
+    """The words of a free-text search (every one must match); ValidationError for a search too long to run."""
+    if len(search) > MAX_SEARCH_LENGTH or len(search.split()) > MAX_SEARCH_WORDS:
+        raise ValidationError(
+            {"search": f"search for at most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_LENGTH} characters"}
+        )
+    try:
+        search.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError({"search": "is not valid Unicode text"}) from None
+    return search.lower().split()
 
 
 def _order(sort: str) -> list:
@@ -283,8 +304,8 @@ def list_incidents(
         raise ValidationError({"sort": f"unknown sort '{sort}'; use one of: {', '.join(SORTS)}"})
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
-    if offset < 0:
-        raise ValidationError({"offset": "must not be negative"})
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationError({"offset": f"must be between 0 and {MAX_OFFSET}"})
     where = and_(*filter_conditions(tenant, filters))
     with connection(engine) as conn:
         total = conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one()
@@ -359,28 +380,33 @@ def _event(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=No
     )
 
 
-CLOCK_SKEW = timedelta(minutes=5)
 MAX_COMMENT = 20_000
+MAX_REASON = 2_000
 
 
-def _when(at: datetime | None, *, not_before: datetime | None = None) -> datetime:
-    """The time of a change: now, or a given (backdated) time that is not in the future and, for a change to
-    an existing incident, not before its last change."""
+def _when(at: datetime | None, *, not_before: datetime | None = None, what: str = "last change") -> datetime:
+    """The time of a change: a given (backdated) time, which must not be in the future nor before
+    `not_before` (the incident's `what`), or now — never before `not_before`, so an incident's times never
+    go backwards even when application servers' clocks differ a little."""
     if at is None:
-        return utcnow()
+        now = utcnow()
+        return max(now, not_before) if not_before is not None else now
+    if not isinstance(at, datetime):
+        raise ValidationError({"at": "must be a date and time"})
     at = as_utc(at)
-    if at > utcnow() + CLOCK_SKEW:
+    if at > utcnow():
         raise ValidationError({"at": f"{iso(at)} is in the future"})
     if not_before is not None and at < not_before:
-        raise ValidationError({"at": f"{iso(at)} is before the incident's last change ({iso(not_before)})"})
+        raise ValidationError({"at": f"{iso(at)} is before the incident's {what} ({iso(not_before)})"})
     return at
 
 
 def _actor(actor: str) -> str:
-    actor = (actor or "").strip()
-    if not actor:
-        raise ValidationError({"actor": "every change must name who made it"})
-    return actor[:100]
+    try:
+        name = text(actor, limit=100, required=True, single_line=True)
+    except ValueError as exc:
+        raise ValidationError({"actor": f"every change must name who made it: the name {exc}"}) from None
+    return name
 
 
 def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None:
@@ -412,6 +438,7 @@ def plan_create(
     `incident_id` keeps a given id (re-importing our own export); checks that need the database (assignee,
     unique source reference, a free id) are the caller's."""
     actor = _actor(actor)
+    check_tenant(tenant)
     unknown = set(data) - set(EDITABLE_FIELDS) - {"source_system", "source_ref", "status"}
     errors = {name: "cannot be set when creating an incident" for name in sorted(unknown)}
     if data.get("status") not in (None, "new"):
@@ -515,9 +542,13 @@ def plan_update(
     if unknown:
         raise ValidationError({name: "cannot be changed" for name in unknown})
     cleaned = clean_fields(changes, fields=EDITABLE_FIELDS)
+    try:
+        reason = text(changes.get("reason"), limit=MAX_REASON)
+    except ValueError as exc:
+        raise ValidationError({"reason": f"the reason {exc}"}) from None
     if require_move and changes.get("status") == current.status:
         raise ValidationError({"status": f"the incident is already {current.status}"})
-    now = _when(at, not_before=current.updated_at if at is not None else None)
+    now = _when(at, not_before=current.updated_at)
     state = asdict(current)
     new_values = dict(cleaned)
     target = changes.get("status")
@@ -530,16 +561,17 @@ def plan_update(
                 at=now,
                 resolution=cleaned.get("resolution"),
                 classification=changes.get("classification"),
-                reason=changes.get("reason"),
+                reason=reason,
             )
         )
     elif changes.get("classification") is not None:
         if current.status != "closed":
             raise ValidationError({"classification": "only a closed incident has a classification"})
         new_values["classification"] = _classification(changes["classification"])
-    elif changes.get("reason"):
+    elif reason:
         raise ValidationError({"reason": "a reason is given when reopening"})
     merged = {**state, **new_values}
+    check_outcome(state, merged)
     new_values.update(check_attack_pair(merged))
     merged.update(new_values)
     diff = {k: v for k, v in new_values.items() if state.get(k) != v}
@@ -551,12 +583,25 @@ def plan_update(
     return Planned(Incident(**{name: merged[name] for name in INCIDENT_FIELDS}), diff, change_events)
 
 
+STALE_RETRIES = 10
+
+
 def _update(engine, tenant, actor, incident_id, changes, expected_version, at, *, require_move: bool) -> Incident:
-    try:
-        return _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move)
-    except _StaleWrite as stale:
-        with connection(engine) as conn:
-            raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
+    """Apply a change; without an expected version, a concurrent write is not a conflict: the change is
+    planned again on the latest state (a few times) instead."""
+    if expected_version is not None and (
+        isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 1
+    ):
+        raise ValidationError({"expected_version": "must be a whole number from 1"})
+    for attempt in range(STALE_RETRIES):
+        try:
+            return _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move)
+        except _StaleWrite as stale:
+            if expected_version is not None or attempt == STALE_RETRIES - 1 or isinstance(engine, Connection):
+                with connection(engine) as conn:
+                    raise _conflict(conn, tenant, stale.incident, stale.incident.version) from None
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # let the other writer finish
+    raise AssertionError("unreachable")
 
 
 class _StaleWrite(Exception):
@@ -569,6 +614,10 @@ class _StaleWrite(Exception):
 def _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move) -> Incident:
     with transaction(engine) as conn:
         current = _fetch(conn, tenant, incident_id)
+        if expected_version is not None and expected_version > current.version:
+            raise ValidationError(
+                {"expected_version": f"version {expected_version} does not exist (now {current.version})"}
+            )
         if expected_version is not None and expected_version != current.version:
             raise _conflict(conn, tenant, current, expected_version)
         plan = plan_update(current, actor=actor, changes=changes, at=at, require_move=require_move)
@@ -675,14 +724,13 @@ def transition(
     return _update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move=True)
 
 
-def plan_comment(incident_id: str, *, tenant: str, actor: str, text: str, at: datetime) -> dict:
+def plan_comment(incident_id: str, *, tenant: str, actor: str, comment: str, at: datetime) -> dict:
     """Validate a comment and plan its timeline event; writes nothing."""
     actor = _actor(actor)
-    body = (text or "").strip()
-    if not body:
-        raise ValidationError({"comment": "a comment must not be blank"})
-    if len(body) > MAX_COMMENT:
-        raise ValidationError({"comment": f"a comment must be at most {MAX_COMMENT} characters"})
+    try:
+        body = text(comment, limit=MAX_COMMENT, required=True)
+    except ValueError as exc:
+        raise ValidationError({"comment": f"a comment {exc}"}) from None
     return _event(tenant, incident_id, at=at, actor=actor, kind="comment", note=body)
 
 
@@ -696,8 +744,8 @@ def add_comment(
             incident_id,
             tenant=tenant,
             actor=actor,
-            text=text,
-            at=_when(at, not_before=created_at if at is not None else None),
+            comment=text,
+            at=_when(at, not_before=created_at, what="creation"),
         )
         conn.execute(insert(events).values(row))
     return Event(**{k: v for k, v in row.items() if k != "tenant_id"})

@@ -142,6 +142,28 @@ def plan_transition(
     return changes
 
 
+def check_outcome(before: dict, after: dict) -> None:
+    """The fields that say how an incident ended, checked on its state after a change:
+
+    a resolution belongs to a resolved or closed incident (required when resolved, never cleared once
+    given), a classification to a closed one and changes only by closing (reopen and close again to change
+    it), so a classification always went through the rules of the move that closed the incident."""
+    status = after["status"]
+    if status in OPEN_STATUSES and after.get("resolution") and after.get("resolution") != before.get("resolution"):
+        raise TransitionError("a resolution is given when resolving", field="resolution")
+    if status in ("resolved", "closed") and before.get("resolution") and not after.get("resolution"):
+        raise TransitionError(f"a {status} incident keeps its resolution; change it instead", field="resolution")
+    if (
+        status == "closed"
+        and before["status"] == "closed"
+        and after.get("classification") != before.get("classification")
+    ):
+        raise TransitionError(
+            "the classification is set when closing: reopen the incident and close it again to change it",
+            field="classification",
+        )
+
+
 def path_to(current: str, target: str, *, classification: str | None = None) -> list[str]:
     """The shortest sequence of allowed moves from `current` to `target` (empty when already there).
 

@@ -10,6 +10,7 @@ from core.db import Bind, connection, transaction
 from core.errors import ValidationError
 from core.models import tenants, users
 from core.timeutil import utcnow
+from core.validation import check_tenant
 
 ROLES = ("viewer", "analyst", "manager", "admin")
 
@@ -28,6 +29,7 @@ class User:
 
 
 def ensure_tenant(engine: Bind, *, tenant: str, name: str | None = None) -> None:
+    check_tenant(tenant)
     with transaction(engine) as conn:
         if conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant)).first() is None:
             conn.execute(insert(tenants).values(tenant_id=tenant, name=name or tenant, created_at=utcnow()))

@@ -6,6 +6,7 @@ each message next to its field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from core import attack
@@ -33,7 +34,16 @@ EDITABLE_FIELDS = (
 )
 
 
-def _text(value, field: str, *, limit: int, required: bool = False) -> str | None:
+#: characters that drive terminals or reorder text (C0/C1 controls, DEL, bidirectional overrides)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile("[\r\n\t]")
+
+
+def text(value, *, limit: int, required: bool = False, single_line: bool = False) -> str | None:
+    """Stripped text, or None when empty and not required; ValueError saying what is wrong.
+
+    Rejects non-text, invalid Unicode (lone surrogates), control characters and bidirectional overrides
+    (they can drive an analyst's terminal or disguise text), and line breaks in single-line fields."""
     if value is None:
         if required:
             raise ValueError("is required")
@@ -47,9 +57,25 @@ def _text(value, field: str, *, limit: int, required: bool = False) -> str | Non
         return None
     if len(value) > limit:
         raise ValueError(f"must be at most {limit} characters (got {len(value)})")
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ValueError("must not contain control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text") from None
+    if _CONTROL.search(value) or (single_line and _LINE_BREAK.search(value)):
+        raise ValueError("must not contain control characters" + (" or line breaks" if single_line else ""))
     return value
+
+
+_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_tenant(tenant) -> str:
+    """A tenant id: 1 to 64 letters, digits, dots, dashes or underscores."""
+    from core.errors import ValidationError
+
+    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
+        raise ValidationError({"tenant": "a tenant id is 1 to 64 letters, digits, '.', '-' or '_'"})
+    return tenant
 
 
 def _severity(value) -> str:
@@ -62,12 +88,12 @@ def _severity(value) -> str:
 def _assets(value) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ValueError("must be a list of asset names")
     seen: dict[str, None] = {}
     for position, item in enumerate(value, start=1):
         try:
-            name = _text(item, "asset", limit=MAX_ASSET, required=True)
+            name = text(item, limit=MAX_ASSET, required=True, single_line=True)
         except ValueError as exc:
             raise ValueError(f"item {position} {exc}") from None
         seen.setdefault(name, None)
@@ -79,7 +105,7 @@ def _assets(value) -> list[str]:
 def _iocs(value) -> list[dict]:
     if value is None:
         return []
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ValueError("must be a list of indicators")
     try:
         parsed = parse_iocs(value)
@@ -93,6 +119,8 @@ def _iocs(value) -> list[dict]:
 def _tactic(value) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
     tactic = attack.normalise_tactic(str(value))
     if tactic is None:
         raise ValueError(f"unknown ATT&CK tactic '{value}'; use one of: {', '.join(attack.TACTICS)}")
@@ -102,6 +130,8 @@ def _tactic(value) -> str | None:
 def _technique(value) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if not isinstance(value, str):
+        raise ValueError("must be text")
     technique_id = attack.normalise_technique_id(str(value))
     if attack.technique(technique_id) is None:
         raise ValueError(f"{technique_id} is not an ATT&CK enterprise technique (v18.1 or v19)")
@@ -109,18 +139,18 @@ def _technique(value) -> str | None:
 
 
 _CLEANERS = {
-    "title": lambda v: _text(v, "title", limit=MAX_TITLE, required=True),
-    "description": lambda v: _text(v, "description", limit=MAX_TEXT) or "",
+    "title": lambda v: text(v, limit=MAX_TITLE, required=True, single_line=True),
+    "description": lambda v: text(v, limit=MAX_TEXT) or "",
     "severity": _severity,
     "mitre_tactic": _tactic,
     "mitre_technique": _technique,
-    "source_siem": lambda v: _text(v, "source_siem", limit=MAX_SHORT),
-    "assigned_to": lambda v: _text(v, "assigned_to", limit=MAX_SHORT),
-    "resolution": lambda v: _text(v, "resolution", limit=MAX_TEXT),
+    "source_siem": lambda v: text(v, limit=MAX_SHORT, single_line=True),
+    "assigned_to": lambda v: text(v, limit=MAX_SHORT, single_line=True),
+    "resolution": lambda v: text(v, limit=MAX_TEXT),
     "affected_assets": _assets,
     "iocs": _iocs,
-    "source_system": lambda v: _text(v, "source_system", limit=MAX_SHORT),
-    "source_ref": lambda v: _text(v, "source_ref", limit=200),
+    "source_system": lambda v: text(v, limit=MAX_SHORT, single_line=True),
+    "source_ref": lambda v: text(v, limit=200, single_line=True),
 }
 
 

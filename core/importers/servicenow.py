@@ -8,7 +8,7 @@ update of an incident. Dates are day-first ``D/M/YYYY HH:MM`` without a zone; ``
 How rows become records:
 
 * Rows of one incident (same ``number``) are contiguous; the parser groups them in one pass and keeps only
-  a running summary of the current group (first row, last row, state changes), never the rows themselves,
+  a running summary of the current group (its last row, state changes, event count), never the rows themselves,
   so memory does not grow with the file or with an incident's event count.
 * The **last** row of a group (file order) is the incident's current state: status, severity (the raw
   ``priority``), assignee, category fields, resolve/close times.
@@ -23,7 +23,8 @@ Errors, each a ``RecordError`` after which parsing goes on:
 * a row with the wrong number of columns or without a ``number``: its whole incident is skipped (its state
   and history cannot be trusted), or the row alone when it has no readable ``number``;
 * an incident ``number`` that reappears after other incidents: the later group is reported, never merged
-  into nor duplicated over the first one (remembering seen numbers costs one set entry per incident).
+  into nor duplicated over the first one (remembering the numbers seen costs one small dict entry per
+  incident, not per row).
 
 ``UnreadableInput`` when the file is missing, is not UTF-8, or its header lacks the ServiceNow columns.
 """
@@ -160,7 +161,6 @@ class _Group:
         self.columns = columns
         self.reappears_after = reappears_after
         self.count = 0
-        self.first: dict[str, str] | None = None
         self.last: dict[str, str] | None = None
         self.history: list[tuple[Any, Any, str | None]] = []
         self.acknowledged: str | None = None
@@ -178,8 +178,6 @@ class _Group:
                 self.bad = bad
             return
         values = dict(zip(self.columns, row, strict=True))
-        if self.first is None:
-            self.first = values
         self.last = values
         state = values["incident_state"]
         if self.count == 1 or state != self.previous_state:

@@ -2,9 +2,10 @@
 
 A VCDB file holds one VERIS record (a JSON object with ``incident_id``, ``action``, ``actor``, ``asset``,
 ``attribute``, ``timeline``, ``victim``, ``summary``, ``reference``...); a JSON array of such objects (the
-form of VCDB's bulk export) is read too, one record per element. The extension may be ``.json`` or
-``.JSON``; the file name need not be the ``incident_id`` (VCDB names files after ``plus.master_id``):
-``source_ref`` is always the ``incident_id`` inside, and a differing file name is noted on the record.
+form of VCDB's bulk export) is read too, one record per element (loaded whole, not streamed). The extension
+may be ``.json`` or ``.JSON``; the file name need not be the ``incident_id`` (VCDB names files after
+``plus.master_id``): ``source_ref`` is always the ``incident_id`` inside, and a differing file name is noted
+on the record.
 
 VERIS has no severity, status, IOCs or lifecycle times: those stay None and the normaliser applies (and
 states) its defaults. ``Unknown`` and ``NA`` mean empty. ``created`` is the incident date from
@@ -153,6 +154,10 @@ def _label(category: str) -> str:
     return category.replace("_", " ").capitalize()
 
 
+def _action_label(category: str) -> str:
+    return "Unknown action" if category == "unknown" else _label(category)
+
+
 def _actions(record: dict) -> list[tuple[str, dict]]:
     action = _dict(record.get("action"))
     known = [c for c in _ACTION_ORDER if c in action]
@@ -185,7 +190,7 @@ def _title(record: dict) -> str:
     actions = []
     for category, body in _actions(record):
         varieties = _without_other(_values(body.get("variety")))
-        actions.append(f"{_label(category)} ({', '.join(varieties)})" if varieties else _label(category))
+        actions.append(f"{_action_label(category)} ({', '.join(varieties)})" if varieties else _action_label(category))
     title = " + ".join(actions) or "Security incident"
     victim = _text(_victim(record).get("victim_id"))
     if victim:
@@ -231,9 +236,9 @@ def _description(record: dict) -> str:
     for category, body in _actions(record):
         varieties, vectors = _values(body.get("variety")), _values(body.get("vector"))
         if vectors:
-            facts.append(f"{_label(category)} vector: {', '.join(vectors)}")
-        elif not varieties:
-            facts.append(f"Action: {_label(category)} (details unknown)")
+            facts.append(f"{_action_label(category)} vector: {', '.join(vectors)}")
+        elif not varieties and category != "unknown":
+            facts.append(f"Action: {_action_label(category)} (details unknown)")
 
     discoveries = []
     for kind, body in sorted(_dict(record.get("discovery_method")).items()):

@@ -93,7 +93,7 @@ def _replay(incident: service.Incident, norm: Normalised, actor: str) -> tuple[s
         last = at
     for at, author, text in norm.comments:
         planned.append(
-            service.plan_comment(incident.id, tenant=incident.tenant_id, actor=author or actor, text=text, at=at)
+            service.plan_comment(incident.id, tenant=incident.tenant_id, actor=author or actor, comment=text, at=at)
         )
     return incident, planned
 

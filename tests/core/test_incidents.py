@@ -283,17 +283,24 @@ def test_concurrent_writers_cannot_both_win(db):
             fired.append(True)
             with db.begin() as other:
                 other.execute(
-                    update(incidents).where(incidents.c.id == incident.id).values(version=2, updated_by="eve")
+                    update(incidents)
+                    .where(incidents.c.id == incident.id)
+                    .values(version=incidents.c.version + 1, updated_by="eve")
                 )
 
     event.listen(db, "before_cursor_execute", sneak_in)
     try:
         with pytest.raises(VersionConflictError) as info:
-            svc.update_incident(db, tenant=A, actor="alice", incident_id=incident.id, changes={"severity": "low"})
+            svc.update_incident(
+                db, tenant=A, actor="alice", incident_id=incident.id, changes={"severity": "low"}, expected_version=1
+            )
+        assert fired and info.value.current == 2
+        assert svc.get_incident(db, tenant=A, incident_id=incident.id).severity == "high"
+        fired.clear()  # without an expected version, the change is planned again on the latest state
+        saved = svc.update_incident(db, tenant=A, actor="alice", incident_id=incident.id, changes={"severity": "low"})
+        assert fired and saved.severity == "low" and saved.version == 4
     finally:
         event.remove(db, "before_cursor_execute", sneak_in)
-    assert fired and info.value.current == 2
-    assert svc.get_incident(db, tenant=A, incident_id=incident.id).severity == "high"
 
 
 def test_comments_are_part_of_the_timeline(db):
@@ -397,7 +404,7 @@ def test_backdated_changes_must_fit_the_incidents_history(db):
         svc.create_incident(
             db, tenant=A, actor="bob", data={"title": "x", "severity": "low"}, at=datetime.now(UTC) + timedelta(days=1)
         )
-    with pytest.raises(ValidationError, match="before the incident's last change"):
+    with pytest.raises(ValidationError, match="before the incident's creation"):
         svc.add_comment(db, tenant=A, actor="bob", incident_id=incident.id, text="x", at=T0 - timedelta(days=1))
     assert svc.get_incident(db, tenant=A, incident_id=incident.id).version == 1
 
@@ -419,3 +426,154 @@ def test_resolution_is_recorded_once_and_a_reopen_clears_it(db):
     assert reopened.resolution is None
     with pytest.raises(ValidationError, match="resolution"):
         svc.transition(db, tenant=A, actor="bob", incident_id=resolved.id, status="resolved")
+
+
+# ------------------------------------------------------------------------------ found by trying to break it
+
+
+def test_a_classification_changes_only_by_closing_again(db):
+    closed = svc.transition(
+        db,
+        tenant=A,
+        actor="bob",
+        incident_id=new(db).id,
+        status="closed",
+        classification="false_positive",
+        at=T0 + timedelta(hours=1),
+    )
+    with pytest.raises(ValidationError, match="reopen the incident and close it again"):
+        svc.update_incident(
+            db, tenant=A, actor="bob", incident_id=closed.id, changes={"classification": "true_positive"}
+        )
+    assert svc.get_incident(db, tenant=A, incident_id=closed.id).classification == "false_positive"
+
+
+def test_resolution_belongs_to_resolved_and_closed_incidents(db):
+    incident = new(db)
+    for changes in ({"resolution": "x"}, {"status": "investigating", "resolution": "bogus"}):
+        with pytest.raises(ValidationError, match="a resolution is given when resolving"):
+            svc.update_incident(db, tenant=A, actor="bob", incident_id=incident.id, changes=changes)
+    resolved, _ = walk(db, incident, ["investigating", "resolved"])
+    with pytest.raises(ValidationError, match="keeps its resolution"):
+        svc.update_incident(db, tenant=A, actor="bob", incident_id=resolved.id, changes={"resolution": None})
+    changed = svc.update_incident(
+        db, tenant=A, actor="bob", incident_id=resolved.id, changes={"resolution": "reimaged and rotated keys"}
+    )
+    assert changed.resolution == "reimaged and rotated keys"
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (
+            lambda db, i: svc.add_comment(db, tenant=A, actor="bob", incident_id=i, text="\x1b[2J\x1b]0;owned\x07"),
+            "comment",
+        ),
+        (lambda db, i: svc.add_comment(db, tenant=A, actor="bob", incident_id=i, text="nul\x00byte"), "comment"),
+        (lambda db, i: svc.add_comment(db, tenant=A, actor="bob\x1b[31m", incident_id=i, text="hi"), "actor"),
+        (lambda db, i: svc.add_comment(db, tenant=A, actor=7, incident_id=i, text="hi"), "actor"),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"title": "two\nlines"}
+            ),
+            "title",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"title": "bad \ud800 surrogate"}
+            ),
+            "title",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"title": "gpj.exe\u202e"}
+            ),
+            "title",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"iocs": {"value": "1.2.3.4"}}
+            ),
+            "iocs",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"affected_assets": {"h": 1}}
+            ),
+            "affected_assets",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"mitre_tactic": ["Execution"]}
+            ),
+            "mitre_tactic",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"severity": "low"}, expected_version=99
+            ),
+            "expected_version",
+        ),
+        (
+            lambda db, i: svc.update_incident(
+                db, tenant=A, actor="bob", incident_id=i, changes={"severity": "low"}, expected_version="1"
+            ),
+            "expected_version",
+        ),
+        (
+            lambda db, i: svc.create_incident(db, tenant="x" * 65, actor="bob", data={"title": "t", "severity": "low"}),
+            "tenant",
+        ),
+        (
+            lambda db, i: svc.create_incident(
+                db,
+                tenant=A,
+                actor="bob",
+                data={"title": "t", "severity": "low"},
+                at=datetime.now(UTC) + timedelta(minutes=2),
+            ),
+            "at",
+        ),
+    ],
+)
+def test_bad_values_are_refused_and_nothing_is_written(db, call, field):
+    incident = new(db)
+    before = counts(db)
+    with pytest.raises(ValidationError) as info:
+        call(db, incident.id)
+    assert field in info.value.errors
+    assert counts(db) == before
+
+
+def test_updates_without_an_expected_version_do_not_conflict_with_each_other(db):
+    import threading
+
+    incident = new(db)
+    failures = []
+
+    def bump(n):
+        try:
+            svc.update_incident(
+                db, tenant=A, actor=f"user{n}", incident_id=incident.id, changes={"affected_assets": [f"host-{n}"]}
+            )
+        except Exception as exc:  # collected and reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=bump, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert svc.get_incident(db, tenant=A, incident_id=incident.id).version == 7
+
+
+def test_filters_read_tactic_spellings_and_technique_ids_literally(db):
+    new(db, mitre_technique="T1059.001")
+    new(db, mitre_technique="T1566.001")
+    for spelling in ("execution", "TA0002", "Execution"):
+        assert svc.list_incidents(db, tenant=A, filters=svc.IncidentFilter(tactic=spelling)).total == 1
+    for pattern in ("%", "T____", "T1%"):
+        assert svc.list_incidents(db, tenant=A, filters=svc.IncidentFilter(technique=pattern)).total == 0
+    with pytest.raises(ValidationError, match="at most 12 words"):
+        svc.list_incidents(db, tenant=A, filters=svc.IncidentFilter(search="a " * 13))
