@@ -87,6 +87,10 @@ class Incident:
     updated_by: str
     version: int
 
+    def state(self) -> dict:
+        """The fields as a dict, sharing the values (unlike dataclasses.asdict, which deep-copies them)."""
+        return {name: getattr(self, name) for name in INCIDENT_FIELDS}
+
     def to_dict(self) -> dict:
         """The seed's field names (plus version, classification, source), times in ISO 8601 UTC."""
         data = asdict(self)
@@ -426,7 +430,7 @@ class Planned:
 
     def row(self) -> dict:
         """The incident as a table row (with its search text)."""
-        data = asdict(self.incident)
+        data = self.incident.state()
         return {**data, "search_text": _search_text(data)}
 
 
@@ -549,7 +553,7 @@ def plan_update(
     if require_move and changes.get("status") == current.status:
         raise ValidationError({"status": f"the incident is already {current.status}"})
     now = _when(at, not_before=current.updated_at)
-    state = asdict(current)
+    state = current.state()
     new_values = dict(cleaned)
     target = changes.get("status")
     if target is not None and target != current.status:
@@ -662,7 +666,7 @@ def _classification(value) -> str:
 
 
 def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, actor, at, version) -> list[dict]:
-    old = asdict(current)
+    old = current.state()
     common = dict(at=at, actor=actor, version=version)
     result = []
     if "status" in diff:

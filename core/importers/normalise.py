@@ -91,6 +91,10 @@ CLASSIFICATION_WORDS = {
     "auto": "undetermined",
     "duplicate": "duplicate",
     "redirected": "duplicate",
+    # VERIS security_incident
+    "confirmed": "true_positive",
+    "nearmiss": "true_positive",
+    "suspected": "undetermined",
 }
 _TECHNIQUE = re.compile(r"\bT\d{4}(?:\.\d{3})?\b", re.IGNORECASE)
 _DAYFIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")

@@ -340,6 +340,7 @@ def _record(path: Path, index: int | None, location: str, incident_id: str, reco
             note += "; the file is named after plus.master_id"
         notes.append(note)
 
+    notes.append("VERIS records are written after the incident: imported as closed, on the incident date")
     techniques: list[str] = []
     tactics: list[str] = []
     choice = primary_technique(record)
@@ -360,7 +361,7 @@ def _record(path: Path, index: int | None, location: str, incident_id: str, reco
         title=_title(record),
         description=_description(record),
         severity=None,
-        status=None,
+        status="closed",  # a VERIS record is written after the fact: the incident is over (noted below)
         classification=_text(record.get("security_incident")),
         tactics=tactics,
         techniques=techniques,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import incidents as service
@@ -133,8 +133,6 @@ def _apply_change(
 
     The fields the source sets take the source's values (a source that names no user of ours keeps the local
     assignee), and the status moves to the source's through the lifecycle, with timeline events."""
-    if stored_raw == norm.raw:
-        return False
     fields = {name: norm.data[name] for name in COMPARED if getattr(existing, name) != norm.data[name]}
     if "assigned_to" in fields and fields["assigned_to"] is None:
         fields.pop("assigned_to")
@@ -217,20 +215,30 @@ def import_records(
 def _flush(engine, tenant, actor, pending, people, report: ImportReport) -> None:
     if not pending:
         return
-    keys = [(norm.data["source_system"], norm.data["source_ref"]) for _, norm in pending]
-    with connection(engine) as conn:
-        rows = conn.execute(
-            select(incidents.c.source_system, incidents.c.source_ref, incidents.c.id, incidents.c.source_record).where(
-                incidents.c.tenant_id == tenant, tuple_(incidents.c.source_system, incidents.c.source_ref).in_(keys)
-            )
-        ).all()
+    refs: dict[str, list[str]] = {}
+    for _, norm in pending:
+        refs.setdefault(norm.data["source_system"], []).append(norm.data["source_ref"])
+    rows = []
+    with connection(engine) as conn:  # one indexed lookup per source system in the batch
+        for system, system_refs in refs.items():
+            rows += conn.execute(
+                select(
+                    incidents.c.source_system, incidents.c.source_ref, incidents.c.id, incidents.c.source_record
+                ).where(
+                    incidents.c.tenant_id == tenant,
+                    incidents.c.source_system == system,
+                    incidents.c.source_ref.in_(system_refs),
+                )
+            ).all()
     existing = {(r.source_system, r.source_ref): (r.id, _json(r.source_record)) for r in rows}
     fresh: list[tuple[Normalised, dict, list[dict]]] = []
     seen: set[tuple[str, str]] = set()
     for _record, norm in pending:
         key = (norm.data["source_system"], norm.data["source_ref"])
         try:
-            if key in existing or key in seen:
+            if key in existing and existing[key][1] == norm.raw:
+                report.unchanged += 1  # the same record as last time: nothing to read or write
+            elif key in existing or key in seen:
                 _write_new(engine, fresh, report)  # an earlier copy in this batch must be written first
                 fresh = []
                 incident_id, stored = existing.get(key) or (
