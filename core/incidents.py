@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from core import attack
 from core.db import Bind, connection, transaction
 from core.errors import NotFoundError, ValidationError, VersionConflictError
-from core.lifecycle import SEVERITIES, STATUSES, check_outcome, plan_transition
+from core.iocs import refang
+from core.lifecycle import SEVERITIES, STATUSES, check_outcome, label, plan_transition
 from core.models import events, incidents
 from core.timeutil import as_utc, day_start, iso, utcnow
 from core.users import is_assignable
@@ -281,7 +282,7 @@ def search_words(search: str) -> list[str]:
         search.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError({"search": "is not valid Unicode text"}) from None
-    return search.lower().split()
+    return refang(search).lower().split()  # 198.51.100[.]7 finds 198.51.100.7, as shown defanged
 
 
 def _order(sort: str) -> list:
@@ -672,7 +673,7 @@ def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, a
     if "status" in diff:
         note = changes.get("reason") or changes.get("resolution") or None
         if diff.get("classification"):
-            note = f"classification: {diff['classification']}" + (f"; {note}" if note else "")
+            note = f"classified as {label(diff['classification'])}" + (f"; {note}" if note else "")
         result.append(
             _event(
                 tenant,

@@ -91,6 +91,20 @@ def _analysts(url: str, tenant: str) -> list[users_service.User]:
     return [u for u in users_service.list_users(engine(), tenant=tenant) if u.role != "viewer"]
 
 
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def _display_names(url: str, tenant: str) -> dict[str, str]:
+    return {u.username: u.display_name for u in users_service.list_users(engine(), tenant=tenant, active_only=False)}
+
+
+def display_names() -> dict[str, str]:
+    """User name -> display name for everyone of the tenant (timeline actors may be former users too)."""
+    return _display_names(target().url, viewer().tenant)
+
+
+def display_name(username: str | None) -> str:
+    return display_names().get(username, username) if username else ""
+
+
 def list_incidents(filters: service.IncidentFilter, *, sort: str, limit: int, offset: int) -> service.IncidentPage:
     return _list(target().url, viewer().tenant, filters, sort, limit, offset)
 

@@ -231,6 +231,19 @@ def _flush(engine, tenant, actor, pending, people, report: ImportReport) -> None
                 )
             ).all()
     existing = {(r.source_system, r.source_ref): (r.id, _json(r.source_record)) for r in rows}
+    own = {
+        norm.incident_id: key
+        for _, norm in pending
+        if norm.incident_id and (key := (norm.data["source_system"], norm.data["source_ref"])) not in existing
+    }
+    if own:  # our own export of incidents made here: they are found by their id
+        with connection(engine) as conn:
+            for row in conn.execute(
+                select(incidents.c.id, incidents.c.source_record).where(
+                    incidents.c.tenant_id == tenant, incidents.c.id.in_(list(own))
+                )
+            ):
+                existing[own[row.id]] = (row.id, _json(row.source_record))
     fresh: list[tuple[Normalised, dict, list[dict]]] = []
     seen: set[tuple[str, str]] = set()
     for _record, norm in pending:

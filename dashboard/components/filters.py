@@ -110,9 +110,8 @@ def filter_bar() -> tuple[IncidentFilter, str]:
         )
         st.selectbox("ATT&CK tactic", _with_blank(tactics), key="f_tactic", format_func=lambda t: t or "Any tactic")
         st.selectbox("Source SIEM", _with_blank(siems), key="f_siem", format_func=lambda s: s or "Any source")
-        left, right = st.columns(2)
-        left.date_input("Created from", key="f_from", format="YYYY-MM-DD")
-        right.date_input("Created to", key="f_to", format="YYYY-MM-DD")
+        st.date_input("Created from", key="f_from", format="YYYY-MM-DD")
+        st.date_input("Created to", key="f_to", format="YYYY-MM-DD")
         st.button("Reset filters", on_click=reset_filters, icon=":material/filter_alt_off:", width="stretch")
 
     query = _to_params()

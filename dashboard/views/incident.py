@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core import attack
 from core import incidents as service
 from core.errors import NotFoundError, ValidationError, VersionConflictError
 from core.iocs import IOC_TYPE_LABELS, IOC_TYPES, defang
-from core.lifecycle import SEVERITIES, allowed_next, label, requirement
+from core.lifecycle import ACTIVE_STATUSES, SEVERITIES, STATUSES, allowed_next, is_reopen, label, requirement
 from dashboard import session
 from dashboard.components.badges import severity_badge, status_badge
 from dashboard.components.text import md_escape
 from dashboard.components.timefmt import local
-from dashboard.components.timeline import describe
+from dashboard.components.timeline import FIELD_NAMES, group_by_change
 from dashboard.formatting import duration
 
-
-def status_form_key(incident) -> str:
-    return f"{incident.id}:{incident.status}"
+LONG_TITLE = 120
 
 
 def _seen_key(incident_id: str) -> str:
     return f"seen_version:{incident_id}"
 
 
-def _save(incident, action, message: str, clear: tuple[str, ...] = (), **kwargs) -> None:
+def form_key(incident, name: str) -> str:
+    """A widget key tied to the version the user works from: a successful save (or loading the latest
+    version) gives fresh, empty inputs; a refused one keeps what the user typed."""
+    return f"{name}:{incident.id}:{st.session_state[_seen_key(incident.id)]}"
+
+
+def _comment_key(incident) -> str:
+    """Comments do not depend on the version: keyed by how many this user has posted here."""
+    return f"comment:{incident.id}:{st.session_state.get(f'comments_posted:{incident.id}', 0)}"
+
+
+def _field_name(field: str) -> str:
+    return FIELD_NAMES.get(field, field.replace("_", " "))
+
+
+def _save(incident, action, message: str, *, keep_open: str | None = None, **kwargs) -> None:
     """Write through core against the version the user saw; on success rerun with a message.
 
     On a conflict or a validation error, say so here and keep every input as the user typed it."""
@@ -33,20 +48,32 @@ def _save(incident, action, message: str, clear: tuple[str, ...] = (), **kwargs)
     try:
         if action is service.add_comment:
             session.write(action, incident_id=incident.id, **kwargs)
+            posted = f"comments_posted:{incident.id}"
+            st.session_state[posted] = st.session_state.get(posted, 0) + 1
             result_version = seen
         else:
             result_version = session.write(action, incident_id=incident.id, expected_version=seen, **kwargs).version
     except VersionConflictError as exc:
-        st.error(f"Not saved: {exc}. Your input is kept below.", icon=":material/sync_problem:")
+        who = ", ".join(session.display_name(name) for name in (exc.changed_by or "someone else").split(", "))
+        what = ", ".join(_field_name(field) for field in exc.changes) or "the incident"
+        st.error(
+            f"Not saved: {md_escape(who)} changed {md_escape(what)} since you opened this incident. "
+            "Load the latest version and apply your change again; your input is kept until then.",
+            icon=":material/sync_problem:",
+        )
         return
     except ValidationError as exc:
         for field, text in exc.errors.items():
-            st.error(f"{label(field) if field != 'iocs' else 'IOCs'}: {text}", icon=":material/error:")
+            text = re.sub(r"^IOC #\d+: ", "", text) if field == "iocs" else text
+            st.error(f"{_field_name(field).capitalize()}: {md_escape(text)}", icon=":material/error:")
         return
-    st.session_state[_seen_key(incident.id)] = result_version
-    for key in clear:
-        st.session_state.pop(key, None)
-    session.flash(message)
+    if keep_open:
+        st.session_state[f"open:{incident.id}"] = keep_open
+    if action is not service.add_comment and result_version == seen:
+        session.flash("Nothing changed: it was already like that")
+    else:
+        st.session_state[_seen_key(incident.id)] = result_version
+        session.flash(message)
     st.rerun()
 
 
@@ -55,8 +82,8 @@ def _conflict_banner(incident, timeline) -> None:
     if incident.version == seen:
         return
     newer = [e for e in timeline if e.version and e.version > seen]
-    who = ", ".join(dict.fromkeys(e.actor for e in newer)) or incident.updated_by
-    what = ", ".join(dict.fromkeys(e.field for e in newer if e.field)) or "the incident"
+    who = ", ".join(dict.fromkeys(session.display_name(e.actor) for e in newer)) or incident.updated_by
+    what = ", ".join(dict.fromkeys(_field_name(e.field) for e in newer if e.field)) or "the incident"
     with st.container(border=True):
         st.warning(
             f"{md_escape(who)} changed {md_escape(what)} since you opened this incident. "
@@ -70,9 +97,9 @@ def _conflict_banner(incident, timeline) -> None:
 
 def _header(incident) -> None:
     st.page_link("views/incidents.py", label="Back to incidents", icon=":material/arrow_back:")
-    st.markdown(f"## {md_escape(incident.title)}")
-    badges = st.container(horizontal=True)
-    with badges:
+    heading = "###" if len(incident.title) > LONG_TITLE else "##"
+    st.markdown(f"{heading} {md_escape(incident.title)}")
+    with st.container(horizontal=True):
         severity_badge(incident.severity)
         status_badge(incident.status)
         if incident.classification:
@@ -81,11 +108,11 @@ def _header(incident) -> None:
             st.badge(incident.mitre_technique, color="violet", icon=":material/target:")
     st.caption(
         f"Incident `{incident.id}` · version {incident.version} · updated {local(incident.updated_at)} "
-        f"by {md_escape(incident.updated_by)}"
+        f"by {md_escape(session.display_name(incident.updated_by))}"
     )
 
 
-def _timeline(incident, timeline, names) -> None:
+def _timeline(incident, timeline) -> None:
     st.markdown("#### Description")
     if incident.description:
         st.markdown(md_escape(incident.description))
@@ -96,55 +123,57 @@ def _timeline(incident, timeline, names) -> None:
         st.markdown(md_escape(incident.resolution))
 
     st.markdown("#### Timeline")
-    with st.form(f"comment_form:{incident.id}", clear_on_submit=False, border=False):
+    with st.form(f"comment_form:{incident.id}", border=False):
         st.text_area(
             "Add a comment",
-            key=f"comment:{incident.id}",
+            key=_comment_key(incident),
             height=80,
             placeholder="What did you find or do? Comments are part of the timeline.",
         )
         if st.form_submit_button("Comment", icon=":material/send:"):
-            _save(
-                incident,
-                service.add_comment,
-                "Comment added",
-                clear=(f"comment:{incident.id}",),
-                text=st.session_state[f"comment:{incident.id}"],
-            )
-    for event in timeline:
-        described = describe(event, names)
+            _save(incident, service.add_comment, "Comment added", text=st.session_state[_comment_key(incident)])
+    for change in group_by_change(timeline, names=session.display_names(), when=local):
         with st.container(border=True):
             st.markdown(
-                f"{described.icon} **{md_escape(names.get(event.actor, event.actor))}** "
-                f"{md_escape(described.headline)}  \n:gray[{md_escape(local(event.at))}]"
+                f"{change.icon} **{md_escape(change.actor)}** {md_escape(change.headline)}  \n"
+                f":gray[{md_escape(local(change.at))}]"
             )
-            if described.body:
-                st.markdown(md_escape(described.body))
+            if change.details:
+                st.markdown("  \n".join(md_escape(line) for line in change.details))
 
 
-def _status_actions(incident, me, names) -> None:
-    key = incident.id
+def _move_label(current: str, target: str) -> str:
+    if is_reopen(current, target):
+        return f"Reopen ({label(target)})"
+    if current in ACTIVE_STATUSES and STATUSES.index(target) < STATUSES.index(current):
+        return f"Back to {label(target)}"
+    return label(target)
+
+
+def _status_actions(incident, me) -> None:
     quick = st.container(horizontal=True)
     if incident.status == "new" and quick.button(
-        "Acknowledge", key=f"ack:{key}", type="primary", icon=":material/visibility:"
+        "Acknowledge", key=f"ack:{incident.id}", type="primary", icon=":material/visibility:"
     ):
         _save(incident, service.transition, "Acknowledged: now investigating", status="investigating")
     if incident.assigned_to != me.username and quick.button(
-        "Assign to me", key=f"mine:{key}", icon=":material/person_add:"
+        "Assign to me", key=f"mine:{incident.id}", icon=":material/person_add:"
     ):
         _save(incident, service.update_incident, "Assigned to you", changes={"assigned_to": me.username})
 
     with st.container(border=True):
         st.markdown("**Status**")
-        skey = status_form_key(incident)  # a new status offers new moves: a new form
-        moves = allowed_next(incident.status)
-        target = st.selectbox("Move to", moves, key=f"target:{skey}", format_func=label)
+        # forward moves first, so the default is progress; stepping back and reopening are named as such
+        moves = sorted(allowed_next(incident.status), key=lambda s: (_move_label(incident.status, s) != label(s),))
+        target = st.selectbox(
+            "Move to", moves, key=form_key(incident, "target"), format_func=lambda s: _move_label(incident.status, s)
+        )
         need = requirement(incident.status, target)
         args = {}
         if need.resolution:
             args["resolution"] = st.text_area(
                 "Resolution",
-                key=f"resolution:{skey}",
+                key=form_key(incident, "resolution"),
                 value=incident.resolution or "",
                 help="What was done to resolve it (required).",
             )
@@ -152,38 +181,48 @@ def _status_actions(incident, me, names) -> None:
             args["classification"] = st.selectbox(
                 "Classification",
                 need.classifications,
-                key=f"class:{skey}",
+                key=form_key(incident, "class"),
                 format_func=label,
                 index=None,
                 placeholder="Choose…",
             )
         if need.reason:
-            args["reason"] = st.text_input("Reason for reopening", key=f"reason:{skey}")
-        if st.button(f"Move to {label(target)}", key=f"move:{skey}", icon=":material/sync_alt:", width="stretch"):
+            args["reason"] = st.text_input("Reason for reopening", key=form_key(incident, "reason"))
+        action = _move_label(incident.status, target)
+        if st.button(
+            action if action.startswith(("Reopen", "Back")) else f"Move to {action}",
+            key=form_key(incident, "move"),
+            icon=":material/sync_alt:",
+            width="stretch",
+        ):
             _save(
                 incident,
                 service.transition,
                 f"Moved to {label(target)}",
-                clear=(f"resolution:{skey}", f"class:{skey}", f"reason:{skey}"),
                 status=target,
                 **{k: v for k, v in args.items() if v},
             )
 
     with st.container(border=True):
         st.markdown("**Assignment and severity**")
-        options = ["", *names]
-        current = incident.assigned_to if incident.assigned_to in names else ""
+        names = session.display_names()
+        options = ["", *[u.username for u in session.analysts()]]
+        current = incident.assigned_to if incident.assigned_to in options else ""
         assignee = st.selectbox(
             "Assignee",
             options,
             index=options.index(current),
-            key=f"assignee:{key}",
-            format_func=lambda u: names.get(u, "Unassigned"),
+            key=form_key(incident, "assignee"),
+            format_func=lambda u: names.get(u, u) if u else "Unassigned",
         )
         severity = st.selectbox(
-            "Severity", SEVERITIES, index=SEVERITIES.index(incident.severity), key=f"severity:{key}", format_func=label
+            "Severity",
+            SEVERITIES,
+            index=SEVERITIES.index(incident.severity),
+            key=form_key(incident, "severity"),
+            format_func=label,
         )
-        if st.button("Save", key=f"save_fields:{key}", icon=":material/save:", width="stretch"):
+        if st.button("Save", key=form_key(incident, "save_fields"), icon=":material/save:", width="stretch"):
             _save(
                 incident,
                 service.update_incident,
@@ -192,16 +231,16 @@ def _status_actions(incident, me, names) -> None:
             )
 
 
-def _facts(incident, names) -> None:
+def _facts(incident) -> None:
     with st.container(border=True):
         st.markdown("**Facts**")
         tta = incident.acknowledged_at - incident.created_at if incident.acknowledged_at else None
         ttr = incident.resolved_at - incident.created_at if incident.resolved_at else None
         rows = [
-            ("Assignee", names.get(incident.assigned_to, incident.assigned_to) if incident.assigned_to else "—"),
+            ("Assignee", session.display_name(incident.assigned_to) if incident.assigned_to else "—"),
             ("Source", incident.source_siem or "—"),
             ("Source reference", f"{incident.source_system}: {incident.source_ref}" if incident.source_ref else "—"),
-            ("Created", f"{local(incident.created_at)} by {incident.created_by}"),
+            ("Created", f"{local(incident.created_at)} by {session.display_name(incident.created_by)}"),
             ("Acknowledged", local(incident.acknowledged_at)),
             ("Resolved", local(incident.resolved_at)),
             ("Closed", local(incident.closed_at)),
@@ -232,7 +271,6 @@ def _attack_box(incident) -> None:
 
 
 def _indicators(incident) -> None:
-    key = incident.id
     with st.container(border=True):
         st.markdown("**Indicators of compromise**")
         if not incident.iocs:
@@ -242,61 +280,70 @@ def _indicators(incident) -> None:
             if values:
                 st.caption(IOC_TYPE_LABELS[ioc_type])
                 st.code("\n".join(values), language=None, wrap_lines=True)
-        with st.expander("Add or remove IOCs"):
-            value = st.text_input("Indicator", key=f"ioc_value:{key}", placeholder="1.2.3[.]4, hxxps://…, hash…")
+        opened = st.session_state.get(f"open:{incident.id}") == "iocs"
+        with st.expander("Add or remove IOCs", expanded=opened):
+            value = st.text_input(
+                "Indicator", key=form_key(incident, "ioc_value"), placeholder="1.2.3[.]4, hxxps://…, hash…"
+            )
             kind = st.selectbox(
                 "Type",
                 ["auto", *IOC_TYPES],
-                key=f"ioc_type:{key}",
+                key=form_key(incident, "ioc_type"),
                 format_func=lambda t: "Detect automatically" if t == "auto" else IOC_TYPE_LABELS[t],
             )
-            if st.button("Add IOC", key=f"ioc_add:{key}", icon=":material/add:"):
+            if st.button("Add IOC", key=form_key(incident, "ioc_add"), icon=":material/add:"):
                 item = value if kind == "auto" else {"type": kind, "value": value}
                 _save(
                     incident,
                     service.update_incident,
                     "IOC added",
-                    clear=(f"ioc_value:{key}",),
+                    keep_open="iocs",
                     changes={"iocs": [*incident.iocs, item]},
                 )
             labels = {f"{IOC_TYPE_LABELS[i['type']]}: {defang(i['type'], i['value'])}": i for i in incident.iocs}
-            remove = st.multiselect("Remove", list(labels), key=f"ioc_remove:{key}")
-            if remove and st.button("Remove selected IOCs", key=f"ioc_del:{key}", icon=":material/delete:"):
+            remove = st.multiselect("Remove", list(labels), key=form_key(incident, "ioc_remove"))
+            if remove and st.button(
+                "Remove selected IOCs", key=form_key(incident, "ioc_del"), icon=":material/delete:"
+            ):
                 gone = [labels[name] for name in remove]
                 _save(
                     incident,
                     service.update_incident,
                     "IOCs removed",
-                    clear=(f"ioc_remove:{key}",),
+                    keep_open="iocs",
                     changes={"iocs": [i for i in incident.iocs if i not in gone]},
                 )
 
 
 def _assets(incident) -> None:
-    key = incident.id
     with st.container(border=True):
         st.markdown("**Affected assets**")
         if incident.affected_assets:
             st.code("\n".join(incident.affected_assets), language=None)
         else:
             st.caption("None recorded.")
-        with st.expander("Add or remove assets"):
-            name = st.text_input("Asset", key=f"asset_value:{key}", placeholder="host, user or application")
-            if st.button("Add asset", key=f"asset_add:{key}", icon=":material/add:"):
+        opened = st.session_state.get(f"open:{incident.id}") == "assets"
+        with st.expander("Add or remove assets", expanded=opened):
+            name = st.text_input(
+                "Asset", key=form_key(incident, "asset_value"), placeholder="host, user or application"
+            )
+            if st.button("Add asset", key=form_key(incident, "asset_add"), icon=":material/add:"):
                 _save(
                     incident,
                     service.update_incident,
                     "Asset added",
-                    clear=(f"asset_value:{key}",),
+                    keep_open="assets",
                     changes={"affected_assets": [*incident.affected_assets, name]},
                 )
-            remove = st.multiselect("Remove", incident.affected_assets, key=f"asset_remove:{key}")
-            if remove and st.button("Remove selected assets", key=f"asset_del:{key}", icon=":material/delete:"):
+            remove = st.multiselect("Remove", incident.affected_assets, key=form_key(incident, "asset_remove"))
+            if remove and st.button(
+                "Remove selected assets", key=form_key(incident, "asset_del"), icon=":material/delete:"
+            ):
                 _save(
                     incident,
                     service.update_incident,
                     "Assets removed",
-                    clear=(f"asset_remove:{key}",),
+                    keep_open="assets",
                     changes={"affected_assets": [a for a in incident.affected_assets if a not in remove]},
                 )
 
@@ -313,17 +360,15 @@ def render() -> None:
         return
     incident, timeline = detail.incident, detail.timeline
     st.session_state.setdefault(_seen_key(incident.id), incident.version)
-    names = {u.username: u.display_name for u in session.analysts()}
-    me = session.viewer()
 
     _header(incident)
     _conflict_banner(incident, timeline)
     main, side = st.columns([2, 1], gap="large")
     with main:
-        _timeline(incident, timeline, names)
+        _timeline(incident, timeline)
     with side:
-        _status_actions(incident, me, names)
-        _facts(incident, names)
+        _status_actions(incident, session.viewer())
+        _facts(incident)
         _attack_box(incident)
         _indicators(incident)
         _assets(incident)

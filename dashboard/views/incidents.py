@@ -32,8 +32,8 @@ def _table(items) -> pd.DataFrame:
         {
             "id": i.id,
             "Severity": label(i.severity),
-            "Status": label(i.status),
             "Title": i.title,
+            "Status": label(i.status),
             "Age": age(i.created_at),
             "Assignee": analysts.get(i.assigned_to, i.assigned_to) if i.assigned_to else "Unassigned",
             "Tactic": i.mitre_tactic or "",

@@ -26,11 +26,27 @@ FIELDS = (
 
 
 def _technique_label(technique_id: str) -> str:
+    """'T1566.002 — Phishing: Spearphishing Link' (sub-techniques carry their parent's name), flagged when
+    deprecated."""
     technique = attack.technique(technique_id)
     if technique is None:
         return technique_id
+    parent = attack.technique(technique.id.split(".")[0]) if "." in technique.id else None
+    name = f"{parent.name}: {technique.name}" if parent else technique.name
     note = f" ({technique.status_note})" if technique.status_note else ""
-    return f"{technique.id} — {technique.name}{note}"
+    return f"{technique.id} — {name}{note}"
+
+
+def _pickable() -> list[str]:
+    """Every technique but revoked ones (they were replaced; deprecated ones stay, flagged)."""
+    return [t.id for t in attack.all_techniques() if not t.revoked]
+
+
+def _clear_error(field: str):
+    def clear() -> None:
+        st.session_state.get(ERRORS, {}).pop(field, None)
+
+    return clear
 
 
 def _lines(text: str) -> list[str]:
@@ -75,23 +91,28 @@ def render() -> None:
 
     st.title("New incident")
     st.caption("Escalate an alert into an incident. Fields marked * are required.")
-    if st.session_state.get(ERRORS):
+    if any(st.session_state.get(ERRORS, {}).values()):
         st.error(
             "The incident was not created: fix the fields marked below. Nothing you typed was lost.",
             icon=":material/error:",
         )
 
-    st.text_input("Title *", key="ni_title", max_chars=500, placeholder="e.g. Ransomware note found on FS-01")
+    st.text_input(
+        "Title *", key="ni_title", placeholder="e.g. Ransomware note found on FS-01", on_change=_clear_error("title")
+    )
     _error("title")
     left, right = st.columns(2)
     with left:
-        st.selectbox("Severity *", SEVERITIES, key="ni_severity", index=2, format_func=label)
+        st.selectbox(
+            "Severity *", SEVERITIES, key="ni_severity", on_change=_clear_error("severity"), index=2, format_func=label
+        )
         _error("severity")
         siems = session.filter_choices("source_siem")
         st.selectbox(
             "Source SIEM",
             siems,
             key="ni_siem",
+            on_change=_clear_error("source_siem"),
             index=None,
             accept_new_options=True,
             placeholder="Choose or type a source",
@@ -100,12 +121,17 @@ def render() -> None:
     with right:
         analysts = {u.username: u.display_name for u in session.analysts()}
         st.selectbox(
-            "Assignee", ["", *analysts], key="ni_assignee", format_func=lambda u: analysts.get(u, "Unassigned")
+            "Assignee",
+            ["", *analysts],
+            key="ni_assignee",
+            on_change=_clear_error("assigned_to"),
+            format_func=lambda u: analysts.get(u, "Unassigned"),
         )
         _error("assigned_to")
     st.text_area(
         "Description",
         key="ni_description",
+        on_change=_clear_error("description"),
         height=120,
         placeholder="What was detected, where, and what has been done so far.",
     )
@@ -114,11 +140,12 @@ def render() -> None:
     st.markdown("##### MITRE ATT&CK")
     left, right = st.columns(2)
     with left:
-        techniques = [t.id for t in attack.all_techniques()]
+        techniques = _pickable()
         st.selectbox(
             "Technique",
             techniques,
             key="ni_technique",
+            on_change=_clear_error("mitre_technique"),
             index=None,
             format_func=_technique_label,
             placeholder="Search by id or name, e.g. T1486 or phishing",
@@ -133,6 +160,7 @@ def render() -> None:
             "Tactic",
             tactics,
             key="ni_tactic",
+            on_change=_clear_error("mitre_tactic"),
             placeholder="Choose a tactic",
             help="Filled from the technique; a technique with several tactics lets you pick one.",
         )
@@ -140,12 +168,19 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left:
-        st.text_area("Affected assets", key="ni_assets", height=110, placeholder="One per line: hosts, users, apps")
+        st.text_area(
+            "Affected assets",
+            key="ni_assets",
+            on_change=_clear_error("affected_assets"),
+            height=110,
+            placeholder="One per line: hosts, users, apps",
+        )
         _error("affected_assets")
     with right:
         st.text_area(
             "IOCs",
             key="ni_iocs",
+            on_change=_clear_error("iocs"),
             height=110,
             placeholder="One per line; defanged input is fine: 1.2.3[.]4, hxxps://evil[.]example, hashes…",
         )

@@ -169,7 +169,7 @@ def test_triage_flow_in_chromium(browser, server):
 
     page.get_by_role("button", name="Move to Investigating").click()
     _settle(page)
-    expect(page.get_by_text("moved New → Investigating")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("moved it: New → Investigating")).to_be_visible(timeout=30_000)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     _shot(page, "04-investigating")
     page.close()

@@ -200,3 +200,11 @@ def test_cli_exit_codes(db_url, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "rejected    bad.json:1[0]: unknown severity '??'" in out
     assert out.strip().splitlines()[-1].startswith("read 0, created 0")
+
+
+def test_importing_an_export_into_the_same_tenant_changes_nothing(db, tmp_path):
+    made = _made(db)
+    path = _export(db, write_csv, tmp_path / "export.csv")
+    report = import_paths(db, tenant=A, actor="importer", paths=[path])
+    assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 0, len(made), [])
+    assert svc.list_incidents(db, tenant=A).total == len(made)
