@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import incidents as service
@@ -91,9 +91,9 @@ def _replay(incident: service.Incident, norm: Normalised, actor: str) -> tuple[s
                 incident = plan.incident
                 planned.extend(plan.events)
         last = at
-    for at, author, text in norm.comments:
+    for at, author, body in norm.comments:
         planned.append(
-            service.plan_comment(incident.id, tenant=incident.tenant_id, actor=author or actor, comment=text, at=at)
+            service.plan_comment(incident.id, tenant=incident.tenant_id, actor=author or actor, comment=body, at=at)
         )
     return incident, planned
 
@@ -191,9 +191,15 @@ def import_records(
     people = people_of(engine, tenant)
     pending: list[tuple[SourceRecord | RecordError, Normalised | None]] = []
 
+    analysed_at = 1  # PostgreSQL: refresh the planner's statistics as the tables grow (see _analyse)
+
     def flush() -> None:
+        nonlocal analysed_at
         _flush(engine, tenant, actor, pending, people, report)
         pending.clear()
+        if report.created >= 2 * analysed_at:
+            _analyse(engine)
+            analysed_at = report.created
         if progress:
             progress(report)
 
@@ -271,6 +277,15 @@ def _flush(engine, tenant, actor, pending, people, report: ImportReport) -> None
         except (IncidentError, ValidationError) as exc:
             report.rejected.append(RecordError(norm.location, str(exc)))
     _write_new(engine, fresh, report)
+
+
+def _analyse(engine: Bind) -> None:
+    """On PostgreSQL, ANALYZE the tables a bulk import fills: with statistics of a near-empty table the
+    planner keeps scanning whole tables for each batch's lookups, and an import slows down quadratically
+    until autovacuum catches up (measured: 81 s instead of 30 s for 20,769 ServiceNow incidents)."""
+    with transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE incidents, incident_events"))
 
 
 def _json(value):
