@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.importers.base import RecordError, SourceRecord, as_list, first
-from core.importers.jsonfiles import iter_json_values, short_title, text_or_none, unique
+from core.importers.jsonfiles import json_records, short_title, text_or_none, unique
 
 SOURCE_SYSTEM = "cortex_xdr"
 SOURCE_SIEM = "Palo Alto Cortex XDR"
@@ -33,7 +33,6 @@ _MARKERS = re.compile(
 _ENVELOPE = re.compile(r'"reply"\s*:\s*\{\s*"incidents?"\s*:')
 _AGENT_ID = re.compile(r"^(?P<name>.+?):[0-9A-Fa-f]{16,}$")
 _QUOTED = re.compile(r"'([^']+)'")
-_RECORD_FAULTS = (AttributeError, KeyError, TypeError, ValueError)
 
 
 # ------------------------------------------------------------------------------------------ detection
@@ -51,20 +50,7 @@ def looks_like(path: Path, head: str) -> bool:
 
 def parse(path: Path) -> Iterator[SourceRecord | RecordError]:
     """One SourceRecord per Cortex XDR incident in the file; a RecordError for each one that cannot be read."""
-    for item in iter_json_values(path):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        location, value = item
-        for where, incident in _incidents(location, value):
-            if isinstance(incident, RecordError):
-                yield incident
-                continue
-            try:
-                record = _record(where, incident)
-            except _RECORD_FAULTS as exc:
-                record = RecordError(where, f"unexpected shape of a Cortex XDR incident: {exc}")
-            yield record
+    return json_records(path, unwrap=_incidents, build=_record, what="a Cortex XDR incident")
 
 
 def _incidents(location: str, value: Any) -> Iterator[tuple[str, Any]]:

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from core.importers.base import RecordError, SourceRecord, as_list, first
-from core.importers.jsonfiles import iter_json_values, text_or_none, unique
+from core.importers.jsonfiles import json_records, text_or_none, unique
 
 SOURCE_SYSTEM = "defender"
 SOURCE_SIEM = "Microsoft Defender XDR"
 
 _TYPE_MARKER = re.compile(r'"@odata\.type"\s*:\s*"#microsoft\.graph\.security\.incident"', re.IGNORECASE)
 _KEYS = ("incidentWebUrl", "displayName", "createdDateTime", "lastUpdateDateTime", "determination")
-_RECORD_FAULTS = (AttributeError, KeyError, TypeError, ValueError)
 _HASHES = ("sha256", "sha1", "md5")
 
 
@@ -40,20 +39,7 @@ def looks_like(path: Path, head: str) -> bool:
 
 def parse(path: Path) -> Iterator[SourceRecord | RecordError]:
     """One SourceRecord per Defender incident in the file; a RecordError for each one that cannot be read."""
-    for item in iter_json_values(path):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        location, value = item
-        for where, incident in _incidents(location, value):
-            if isinstance(incident, RecordError):
-                yield incident
-                continue
-            try:
-                record = _record(where, incident)
-            except _RECORD_FAULTS as exc:
-                record = RecordError(where, f"unexpected shape of a Defender incident: {exc}")
-            yield record
+    return json_records(path, unwrap=_incidents, build=_record, what="a Defender incident")
 
 
 def _incidents(location: str, value: Any) -> Iterator[tuple[str, Any]]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core.importers.base import RecordError, UnreadableInput, first
+from core.importers.base import RecordError, SourceRecord, UnreadableInput, first
 
 TITLE_MAX = 120
+RECORD_FAULTS = (AttributeError, KeyError, TypeError, ValueError)  # a record of an unexpected shape
 
 
 def _looks_like_document_start(line: str) -> bool:
@@ -120,3 +121,28 @@ def short_title(text: str, limit: int = TITLE_MAX) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0] or text[: limit - 1]
     return cut.rstrip(" ,;:-") + "…"
+
+
+def json_records(
+    path: Path,
+    *,
+    unwrap: Callable[[str, Any], Iterator[tuple[str, Any]]],
+    build: Callable[[str, Any], SourceRecord],
+    what: str,
+) -> Iterator[SourceRecord | RecordError]:
+    """The records of a JSON/NDJSON export: `unwrap(location, value)` yields (location, incident or
+    RecordError) for each incident a JSON value holds (API pages, envelopes), `build` makes its SourceRecord;
+    one of an unexpected shape becomes a RecordError naming `what`, and the others go on."""
+    for item in iter_json_values(path):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        location, value = item
+        for where, incident in unwrap(location, value):
+            if isinstance(incident, RecordError):
+                yield incident
+                continue
+            try:
+                yield build(where, incident)
+            except RECORD_FAULTS as exc:
+                yield RecordError(where, f"unexpected shape of {what}: {exc}")

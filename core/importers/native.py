@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.export import CSV_FIELDS, restore
 from core.importers.base import RecordError, SourceRecord, UnreadableInput, first
-from core.importers.jsonfiles import iter_json_values
+from core.importers.jsonfiles import json_records
 
 SOURCE = "threatops"
 
@@ -111,20 +111,19 @@ def parse_csv(path: Path) -> Iterator[SourceRecord | RecordError]:
 
 
 def parse_json(path: Path) -> Iterator[SourceRecord | RecordError]:
-    """A JSON array of incidents (our export), an object holding one, or NDJSON."""
-    for item in iter_json_values(path):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        location, row = item
-        if isinstance(row, dict) and isinstance(row.get("incidents"), list):
-            for index, element in enumerate(row["incidents"]):
-                yield _from_json(f"{location}[{index}]", element)
-        else:
-            yield _from_json(location, row)
+    """A JSON array of incidents (our export), an object holding them under "incidents", or NDJSON."""
+    return json_records(path, unwrap=_incidents, build=_from_json, what="an incident")
 
 
-def _from_json(location: str, row) -> SourceRecord | RecordError:
-    if not isinstance(row, dict):
-        return RecordError(location, "not a JSON object")
+def _incidents(location: str, value) -> Iterator[tuple[str, object]]:
+    if isinstance(value, dict) and isinstance(value.get("incidents"), list):
+        for index, element in enumerate(value["incidents"]):
+            yield from _incidents(f"{location}[{index}]", element)
+    elif not isinstance(value, dict):
+        yield location, RecordError(location, "not a JSON object")
+    else:
+        yield location, value
+
+
+def _from_json(location: str, row: dict) -> SourceRecord:
     return _record(row, location + (f" ({row['id']})" if row.get("id") else ""))

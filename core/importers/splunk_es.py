@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.importers.base import RecordError, SourceRecord, as_list, first
-from core.importers.jsonfiles import iter_json_values, unique
+from core.importers.jsonfiles import json_records, unique
 
 SOURCE_SYSTEM = "splunk_es"
 SOURCE_SIEM = "Splunk Enterprise Security"
@@ -44,7 +44,6 @@ _KEYS = (
     "disposition_label",
     "orig_sid",
 )
-_RECORD_FAULTS = (AttributeError, KeyError, TypeError, ValueError)
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 _PLACEHOLDERS = ("unassigned", "unknown", "none", "null", "n/a", "-")
 _TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_.:]*)\$")
@@ -112,20 +111,7 @@ def _is_ip(text: str) -> bool:
 
 def parse(path: Path) -> Iterator[SourceRecord | RecordError]:
     """One SourceRecord per notable event in the file; a RecordError for each one that cannot be read."""
-    for item in iter_json_values(path):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        location, value = item
-        for where, event in _events(location, value):
-            if isinstance(event, RecordError):
-                yield event
-                continue
-            try:
-                record = _record(where, event)
-            except _RECORD_FAULTS as exc:
-                record = RecordError(where, f"unexpected shape of a Splunk ES notable: {exc}")
-            yield record
+    return json_records(path, unwrap=_events, build=_record, what="a Splunk ES notable")
 
 
 def _events(location: str, value: Any) -> Iterator[tuple[str, Any]]:
