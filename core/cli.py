@@ -1,7 +1,8 @@
 """The `incidents` command (also `python -m core`) for operators and scripts.
 
 Exit codes: 0 done, 1 the database could not be opened (import: some records were rejected), 2 invalid
-input (nothing written; import: nothing could be read), 3 not found, 4 version conflict.
+input (nothing written; import: nothing could be read), 3 not found, 4 version conflict, 5 not allowed
+(the --actor is not a user of the tenant, or their role does not allow it).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from core.db import open_database
 from core.errors import DatabaseUnavailableError, NotFoundError, ValidationError, VersionConflictError
 from core.export import write_csv, write_json
 from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
+from core.permissions import ROLES, PermissionDeniedError
 from core.stats import incident_stats
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
 EXIT_SOME_REJECTED = 1  # import: some records were rejected (the others were imported)
+EXIT_DENIED = 5
 LIST_COLUMNS = (("id", 36), ("severity", 13), ("status", 13), ("assigned_to", 14), ("created_at", 20), ("title", 60))
 
 
@@ -120,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
 
+    user = add_command("user", help="manage users (operators with database access)")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    user_add = user_commands.add_parser("add", help="add a user to a tenant")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", default="analyst", choices=ROLES, type=str.lower)
+    user_add.add_argument("--email")
+    user_add.add_argument("--display-name")
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user_commands.add_parser("list", help="the tenant's users")
+    user_disable = user_commands.add_parser("disable", help="stop a user signing in or acting")
+    user_disable.add_argument("name")
+    user_password = user_commands.add_parser("set-password", help="set a user's password (from standard input)")
+    user_password.add_argument("name")
+    user_password.add_argument("--password-stdin", action="store_true", required=True)
+
     stats = add_command("stats", help="statistics (MTTA/MTTR, counts)")
     stats.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
@@ -147,6 +165,40 @@ def _run_import(engine, args) -> int:
     if report.nothing_read:
         return EXIT_INVALID
     return EXIT_OK if not (report.rejected or report.unreadable) else EXIT_SOME_REJECTED
+
+
+def _password_from_stdin() -> str:
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _run_user(engine, args) -> None:
+    from core import auth, users
+
+    if args.user_command == "add":
+        password = _password_from_stdin() if args.password_stdin else None
+        if password is not None:
+            auth.hash_password(password)  # refuse a weak password before anything is written
+        users.add_user(
+            engine,
+            tenant=args.tenant,
+            username=args.name,
+            display_name=args.display_name,
+            email=args.email,
+            role=args.role,
+        )
+        if password is not None:
+            auth.set_password(engine, username=args.name, password=password)
+        print(f"added {args.name} ({args.role}) to tenant {args.tenant}")
+    elif args.user_command == "list":
+        for person in users.list_users(engine, tenant=args.tenant, active_only=False):
+            state = "" if person.active else "  (disabled)"
+            print(f"{person.username:<24} {person.role:<8} {person.display_name:<28} {person.email or ''}{state}")
+    elif args.user_command == "disable":
+        users.disable_user(engine, username=args.name)
+        print(f"disabled {args.name}")
+    else:
+        auth.set_password(engine, username=args.name, password=_password_from_stdin())
+        print(f"password set for {args.name}")
 
 
 def _ioc_arg(raw: str):
@@ -290,6 +342,8 @@ def _run(args) -> int:
         elif args.command == "comment":
             event = service.add_comment(engine, tenant=tenant, actor=actor, incident_id=args.id, text=args.text)
             print(event.id)
+        elif args.command == "user":
+            _run_user(engine, args)
         elif args.command == "import":
             return _run_import(engine, args)
         elif args.command == "stats":
@@ -331,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     except VersionConflictError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFLICT
+    except PermissionDeniedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DENIED
     except DatabaseUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -108,8 +108,13 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
 
         plans = [_scenario_plan(scenario, now) for scenario in spec["scenarios"]]
         plans += _history_plans(random.Random(seed), now, history, people)
+        _service_accounts(conn, plans, people, counts)
+        dispatchers = {
+            tenant: next(p["username"] for p in members if p.get("role") == "manager")
+            for tenant, members in people.items()
+        }
         for plan in plans:
-            _run(conn, plan, now, counts)
+            _run(conn, plan, now, counts, dispatchers[plan.tenant])
     counts["scenarios"] = len(spec["scenarios"])
     counts["history"] = history
     counts["incidents"] = len(plans)
@@ -146,9 +151,43 @@ class _Plan:
     steps: list[dict] = field(default_factory=list)  # {"at", "by", and assign/severity/status/comment}
 
 
-def _run(engine: Engine, plan: _Plan, now: datetime, counts: Counter) -> None:
+def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], counts: Counter) -> None:
+    """Incidents escalated by a SIEM or an automation are written by a service account of the tenant (an
+    analyst that cannot sign in), named after the source: every change in the demo names a user."""
+    accounts: dict[tuple[str, str], str] = {}
+
+    def account(tenant: str, name: str) -> str:
+        if name in {person["username"] for person in people[tenant]}:
+            return name
+        if (tenant, name) not in accounts:
+            accounts[tenant, name] = f"{tenant}.svc.{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
+            add_user(conn, tenant=tenant, username=accounts[tenant, name], display_name=name, role="analyst")
+            counts["users"] += 1
+        return accounts[tenant, name]
+
+    for plan in plans:
+        plan.actor = account(plan.tenant, plan.actor)
+        for step in plan.steps:
+            step["by"] = account(plan.tenant, step["by"])
+
+
+def _run(engine: Engine, plan: _Plan, now: datetime, counts: Counter, dispatcher: str) -> None:
+    """Create the incident and apply its steps. An incident that arrives assigned (an automation created it)
+    is assigned at once by the tenant's `dispatcher` (a manager): only managers assign someone else."""
     tenant = plan.tenant
-    incident = create_incident(engine, tenant=tenant, actor=plan.actor, data=plan.data, at=plan.created_at)
+    data = dict(plan.data)
+    assignee = data.pop("assigned_to", None)
+    incident = create_incident(engine, tenant=tenant, actor=plan.actor, data=data, at=plan.created_at)
+    if assignee:
+        update_incident(
+            engine,
+            tenant=tenant,
+            actor=dispatcher,
+            incident_id=incident.id,
+            changes={"assigned_to": assignee},
+            at=plan.created_at,
+        )
+        counts["assignments"] += 1
     last = plan.created_at
     for step in plan.steps:
         at, by = step["at"], step["by"]
@@ -1272,7 +1311,8 @@ def _lifecycle(
 
     if outcome in ("true_positive", "undetermined") and rng.random() < 0.05:  # reopened later
         reopen_at = closed_at + _span(rng, 2, 96)
-        events.append((reopen_at, {"by": owner, "status": "investigating", "reason": say(_REOPEN_REASONS)}))
+        # reopening a closed incident is a manager's call
+        events.append((reopen_at, {"by": manager, "status": "investigating", "reason": say(_REOPEN_REASONS)}))
         again = reopen_at + _span(rng, 2, 48)
         events.append(
             (again, {"by": owner, "status": "resolved", "resolution": say(_TP_RESOLUTIONS[_asset_kind(ctx["asset"])])})

@@ -19,11 +19,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from core import attack
+from core.auth import authorise
 from core.db import Bind, connection, transaction
 from core.errors import NotFoundError, ValidationError, VersionConflictError
 from core.iocs import refang
 from core.lifecycle import SEVERITIES, STATUSES, check_outcome, label, plan_transition
 from core.models import events, incidents
+from core.permissions import Principal, require
 from core.timeutil import as_utc, day_start, iso, utcnow
 from core.users import is_assignable
 from core.validation import EDITABLE_FIELDS, check_attack_pair, check_tenant, clean_fields, text
@@ -414,6 +416,14 @@ def _actor(actor: str) -> str:
     return name
 
 
+def _check_assignment(who: Principal, before: str | None, after: str | None) -> None:
+    """Taking an incident or letting go of one's own is an analyst's; assigning anyone else is a manager's."""
+    taking = after == who.username
+    letting_go = after is None and before in (None, who.username)
+    if not (taking or letting_go):
+        require(who, "assign_others")
+
+
 def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None:
     if username and not is_assignable(conn, tenant=tenant, username=username):
         raise ValidationError({"assigned_to": f"'{username}' is not an active analyst of this tenant"})
@@ -488,6 +498,8 @@ def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at:
     plan = plan_create(tenant=tenant, actor=actor, data=data, at=at)
     incident = plan.incident
     with transaction(engine) as conn:
+        who = authorise(conn, tenant=tenant, actor=plan.incident.created_by, action="create")
+        _check_assignment(who, None, incident.assigned_to)
         _check_assignee(conn, tenant, incident.assigned_to)
         if incident.source_ref:
             existing = find_by_source(
@@ -618,6 +630,7 @@ class _StaleWrite(Exception):
 
 def _apply_update(engine, tenant, actor, incident_id, changes, expected_version, at, require_move) -> Incident:
     with transaction(engine) as conn:
+        who = authorise(conn, tenant=tenant, actor=_actor(actor), action="update")
         current = _fetch(conn, tenant, incident_id)
         if expected_version is not None and expected_version > current.version:
             raise ValidationError(
@@ -628,7 +641,10 @@ def _apply_update(engine, tenant, actor, incident_id, changes, expected_version,
         plan = plan_update(current, actor=actor, changes=changes, at=at, require_move=require_move)
         if plan is None:
             return current
+        if "status" in plan.diff:
+            require(who, "reopen_closed" if current.status == "closed" else "transition")
         if "assigned_to" in plan.diff:
+            _check_assignment(who, current.assigned_to, plan.diff["assigned_to"])
             _check_assignee(conn, tenant, plan.diff["assigned_to"])
         after = plan.incident
         statement = (
@@ -744,6 +760,7 @@ def add_comment(
 ) -> Event:
     """Add a comment to the timeline. Comments do not change the incident's version."""
     with transaction(engine) as conn:
+        authorise(conn, tenant=tenant, actor=_actor(actor), action="comment")
         created_at = _created_at(conn, tenant, incident_id)
         row = plan_comment(
             incident_id,

@@ -54,6 +54,9 @@ users = Table(
     Column("role", String(20), nullable=False, server_default="analyst"),
     Column("active", Boolean, nullable=False, server_default="true"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_hash", String(255)),  # argon2id; never the password
+    Column("failed_logins", Integer, server_default="0"),  # NULL reads as 0 (DuckDB cannot add NOT NULL)
+    Column("locked_until", DateTime(timezone=True)),
     PrimaryKeyConstraint("tenant_id", "username"),
     CheckConstraint("role IN ('viewer', 'analyst', 'manager', 'admin')", name="ck_role"),
 )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from core.db import Bind, connection, transaction
 from core.errors import ValidationError
 from core.models import tenants, users
+from core.permissions import ROLES
 from core.timeutil import utcnow
 from core.validation import check_tenant
-
-ROLES = ("viewer", "analyst", "manager", "admin")
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,11 @@ def add_user(
         raise ValidationError({"role": f"unknown role '{role}'; use one of: {', '.join(ROLES)}"})
     ensure_tenant(engine, tenant=tenant)
     with transaction(engine) as conn:
-        exists = conn.execute(
-            select(users.c.username).where(users.c.tenant_id == tenant, users.c.username == username)
-        ).first()
+        # user names sign in, so they are unique across tenants (checked here: a unique index would not lead
+        # with tenant_id, which every constraint must, to keep the schema distributable by tenant)
+        exists = conn.execute(select(users.c.username).where(users.c.username == username)).first()
         if exists:
-            raise ValidationError({"username": f"user '{username}' already exists in tenant {tenant}"})
+            raise ValidationError({"username": f"the user name '{username}' is taken"})
         values = dict(
             tenant_id=tenant,
             username=username,
@@ -82,3 +81,11 @@ def is_assignable(conn, *, tenant: str, username: str) -> bool:
         select(users.c.role).where(users.c.tenant_id == tenant, users.c.username == username, users.c.active.is_(True))
     ).first()
     return row is not None and row.role != "viewer"
+
+
+def disable_user(engine: Bind, *, username: str) -> None:
+    """A disabled user can no longer sign in, act or be assigned; their past actions stay on the timelines."""
+    with transaction(engine) as conn:
+        done = conn.execute(update(users).where(users.c.username == username).values(active=False))
+        if done.rowcount != 1:
+            raise ValidationError({"username": f"no user '{username}'"})

@@ -72,3 +72,17 @@ def engine(db_url):
     ensure_schema(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def second_engine(request, db_url, tmp_path, postgres_server):
+    """Another fresh, empty database of the same kind as `engine` (e.g. to import an export into)."""
+    url = (
+        f"duckdb:///{tmp_path / 'second.duckdb'}"
+        if db_url.startswith("duckdb")
+        else _postgres_database(postgres_server)
+    )
+    engine = create_engine_for(DatabaseTarget(url, "argument"))
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import incidents as service
+from core.auth import authorise
 from core.db import Bind, connection, transaction
 from core.errors import IncidentError, ValidationError
 from core.importers.base import RecordError, SourceRecord
@@ -187,6 +188,7 @@ def import_records(
 ) -> ImportReport:
     """Import records into `tenant`; idempotent by (source system, source id). Never raises for a bad
     record: each is reported with its location and reason, and the rest are imported."""
+    authorise(engine, tenant=tenant, actor=actor, action="import")
     report = ImportReport()
     people = people_of(engine, tenant)
     pending: list[tuple[SourceRecord | RecordError, Normalised | None]] = []

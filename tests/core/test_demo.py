@@ -18,7 +18,7 @@ from core.db import create_engine_for, ensure_schema, is_empty
 from core.incidents import create_incident, get_timeline, list_incidents
 from core.iocs import parse_iocs
 from core.lifecycle import CLASSIFICATIONS, OPEN_STATUSES, SEVERITIES, STATUSES
-from core.users import list_users
+from core.users import add_user, list_users
 
 NOW = datetime(2026, 11, 30, 14, 25, 17, tzinfo=UTC)
 DOC_NETWORKS = [
@@ -63,8 +63,9 @@ def test_scenario_file_matches_the_tenants_and_is_valid():
     spec = json.loads(demo.SCENARIOS_PATH.read_text(encoding="utf-8"))
     assert {tenant: info["name"] for tenant, info in spec["tenants"].items()} == demo.DEMO_TENANTS
     assert DEMO_TENANT in demo.DEMO_TENANTS
-    for info in spec["tenants"].values():
-        assert DEMO_ACTOR in {user["username"] for user in info["users"]}
+    assert DEMO_ACTOR in {user["username"] for user in spec["tenants"][DEMO_TENANT]["users"]}
+    all_names = [user["username"] for info in spec["tenants"].values() for user in info["users"]]
+    assert len(all_names) == len(set(all_names))  # user names sign in: unique across tenants
     keys = [scenario["key"] for scenario in spec["scenarios"]]
     assert len(keys) == 8 and len(set(keys)) == 8
     for scenario in spec["scenarios"]:
@@ -291,13 +292,14 @@ def test_reset_replaces_everything_but_keeps_the_schema_version(tmp_path):
     engine = _engine(tmp_path / "t.duckdb")
     try:
         demo.load_demo(engine, now=NOW, history=10)
+        add_user(engine, tenant="other", username="x")
         create_incident(engine, tenant="other", actor="x", data={"title": "not demo data", "severity": "low"})
         counts = demo.reset_demo(engine, now=NOW, history=10)
         assert counts["incidents"] == 18
         assert len(_all_incidents(engine)) == 18
         assert list_incidents(engine, tenant="other").total == 0
         with engine.connect() as conn:  # the schema's revision survives the reset
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     finally:
         engine.dispose()
 

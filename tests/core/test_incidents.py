@@ -17,16 +17,19 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def db(engine):
-    for tenant, names in ((A, ("alice", "bob")), (B, ("mallory",))):
-        for name in names:
-            add_user(engine, tenant=tenant, username=name)
+    add_user(engine, tenant=A, username="alice", role="manager")
+    add_user(engine, tenant=A, username="bob", role="manager")
+    add_user(engine, tenant=A, username="ann")  # an analyst
     add_user(engine, tenant=A, username="victor", role="viewer")
+    add_user(engine, tenant=B, username="mallory")
+    for n in range(6):
+        add_user(engine, tenant=A, username=f"user{n}")
     return engine
 
 
 def new(engine, tenant=A, at=T0, **data):
     data = {"title": "Ransomware on FS-01", "severity": "high", **data}
-    return svc.create_incident(engine, tenant=tenant, actor="alice", data=data, at=at)
+    return svc.create_incident(engine, tenant=tenant, actor="alice" if tenant == A else "mallory", data=data, at=at)
 
 
 def counts(engine):
@@ -331,10 +334,10 @@ def test_another_tenants_incident_is_indistinguishable_from_a_missing_one(db):
             lambda i=incident_id: svc.get_detail(db, tenant=A, incident_id=i),
             lambda i=incident_id: svc.get_timeline(db, tenant=A, incident_id=i),
             lambda i=incident_id: svc.update_incident(
-                db, tenant=A, actor="a", incident_id=i, changes={"severity": "low"}
+                db, tenant=A, actor="alice", incident_id=i, changes={"severity": "low"}
             ),
-            lambda i=incident_id: svc.transition(db, tenant=A, actor="a", incident_id=i, status="investigating"),
-            lambda i=incident_id: svc.add_comment(db, tenant=A, actor="a", incident_id=i, text="hi"),
+            lambda i=incident_id: svc.transition(db, tenant=A, actor="alice", incident_id=i, status="investigating"),
+            lambda i=incident_id: svc.add_comment(db, tenant=A, actor="alice", incident_id=i, text="hi"),
         ]
         for call in calls:
             with pytest.raises(NotFoundError):

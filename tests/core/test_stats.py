@@ -15,7 +15,7 @@ H = timedelta(hours=1)
 
 @pytest.fixture
 def db(engine):
-    add_user(engine, tenant=A, username="alice")
+    add_user(engine, tenant=A, username="alice", role="manager")
     add_user(engine, tenant=A, username="bob")
     add_user(engine, tenant=B, username="mallory")
     return engine
@@ -25,19 +25,24 @@ def make(engine, *, tenant=A, severity="high", created, ack=None, resolved=None,
     incident = svc.create_incident(
         engine,
         tenant=tenant,
-        actor="alice",
+        actor="alice" if tenant == A else "mallory",
         at=created,
         data={"title": f"{severity} thing", "severity": severity, "source_siem": siem, **data},
     )
     if ack:
         incident = svc.transition(
-            engine, tenant=tenant, actor="alice", incident_id=incident.id, status="investigating", at=ack
+            engine,
+            tenant=tenant,
+            actor="alice" if tenant == A else "mallory",
+            incident_id=incident.id,
+            status="investigating",
+            at=ack,
         )
     if resolved:
         incident = svc.transition(
             engine,
             tenant=tenant,
-            actor="alice",
+            actor="alice" if tenant == A else "mallory",
             incident_id=incident.id,
             status="resolved",
             resolution="done",

@@ -14,7 +14,7 @@ from core.importers import import_paths
 from core.models import events, incidents
 from core.users import add_user
 
-A, COPY = "tenant-a", "tenant-copy"
+A = "tenant-a"
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 COMPARED = (
@@ -40,8 +40,7 @@ COMPARED = (
 
 @pytest.fixture
 def db(engine):
-    for tenant in (A, COPY):
-        add_user(engine, tenant=tenant, username="alice", email="alice@example.com")
+    add_user(engine, tenant=A, username="alice", email="alice@example.com", role="manager")
     return engine
 
 
@@ -83,16 +82,18 @@ def _export(engine, writer, path: Path) -> Path:
 
 
 @pytest.mark.parametrize("writer", [write_csv, write_json], ids=["csv", "json"])
-def test_export_then_import_gives_the_same_incidents(db, tmp_path, writer):
+def test_export_then_import_gives_the_same_incidents(db, second_engine, tmp_path, writer):
     made = _made(db)
     path = _export(db, writer, tmp_path / "export.out")
-    report = import_paths(db, tenant=COPY, actor="importer", paths=[path], format=writer.__name__[6:])
+    empty = second_engine  # an empty database with the same people
+    add_user(empty, tenant=A, username="alice", email="alice@example.com", role="manager")
+    report = import_paths(empty, tenant=A, actor="alice", paths=[path], format=writer.__name__[6:])
     assert (report.read, report.created, report.rejected) == (len(made), len(made), [])
     for original in made:
-        copy = svc.get_incident(db, tenant=COPY, incident_id=original.id)
+        copy = svc.get_incident(empty, tenant=A, incident_id=original.id)
         assert {k: getattr(copy, k) for k in COMPARED} == {k: getattr(original, k) for k in COMPARED}
     assert made[0].title.startswith("=HYPERLINK")  # neutralised in the file, restored on import
-    again = import_paths(db, tenant=COPY, actor="importer", paths=[path], format="auto")
+    again = import_paths(empty, tenant=A, actor="alice", paths=[path], format="auto")
     assert (again.created, again.updated, again.unchanged) == (0, 0, len(made))
 
 
@@ -102,7 +103,7 @@ def test_spreadsheet_csv_with_bom_semicolons_and_quoted_newlines(db, tmp_path):
         "\ufeffid;title;severity;status;created_at;description;iocs\r\n"
         ';"Phishing; wave";High;New;2026-05-01T08:00:00Z;"first line\r\nsecond line";198.51.100.9\r\n'.encode()
     )
-    report = import_paths(db, tenant=A, actor="importer", paths=[path])
+    report = import_paths(db, tenant=A, actor="alice", paths=[path])
     assert report.created == 1, report.rejected
     incident = svc.list_incidents(db, tenant=A).items[0]
     assert incident.title == "Phishing; wave" and incident.severity == "high"
@@ -135,7 +136,7 @@ def test_bad_records_are_reported_and_the_rest_imported(db, tmp_path):
         json.dumps({**good, "source_ref": "5", "status": "resolved", "resolved_at": "2026-05-02T08:00:00Z"}),
     ]
     path.write_text("\n".join(lines) + "\n")
-    report = import_paths(db, tenant=A, actor="importer", paths=[path], format="json")
+    report = import_paths(db, tenant=A, actor="alice", paths=[path], format="json")
     assert (report.read, report.created) == (6, 2)
     reasons = {e.location: e.reason for e in report.rejected}
     assert "not valid JSON" in reasons["mixed.ndjson:2"]
@@ -162,7 +163,7 @@ def test_a_changed_record_updates_the_incident_with_timeline_events(db, tmp_path
         "assigned_to": "alice@example.com",
     }
     path.write_text(json.dumps([record]))
-    import_paths(db, tenant=A, actor="importer", paths=[path])
+    import_paths(db, tenant=A, actor="alice", paths=[path])
     incident_id = svc.find_by_source(db, tenant=A, source_system="soc", source_ref="42")
     assert svc.get_incident(db, tenant=A, incident_id=incident_id).assigned_to == "alice"  # matched by e-mail
     path.write_text(
@@ -178,7 +179,7 @@ def test_a_changed_record_updates_the_incident_with_timeline_events(db, tmp_path
             ]
         )
     )
-    report = import_paths(db, tenant=A, actor="importer", paths=[path])
+    report = import_paths(db, tenant=A, actor="alice", paths=[path])
     assert (report.updated, report.created) == (1, 0)
     incident = svc.get_incident(db, tenant=A, incident_id=incident_id)
     assert (incident.severity, incident.status, incident.classification) == ("critical", "closed", "true_positive")
@@ -187,16 +188,17 @@ def test_a_changed_record_updates_the_incident_with_timeline_events(db, tmp_path
     assert svc.get_source_record(db, tenant=A, incident_id=incident_id)["severity"] == "critical"
 
 
-def test_cli_exit_codes(db_url, tmp_path, capsys):
+def test_cli_exit_codes(db, db_url, tmp_path, capsys):
     good = tmp_path / "good.json"
     good.write_text(json.dumps([{"source_ref": "1", "title": "t", "severity": "low", "created_at": "2026-05-01"}]))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"source_ref": "2", "title": "t", "severity": "??", "created_at": "2026-05-01"}]))
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(b"\x00\x01 nothing we know")
-    assert main(["--db", db_url, "import", str(good)]) == 0
-    assert main(["--db", db_url, "import", str(good), str(bad)]) == 1
-    assert main(["--db", db_url, "import", str(garbage)]) == 2
+    as_alice = ["--db", db_url, "--tenant", A, "--actor", "alice"]
+    assert main([*as_alice, "import", str(good)]) == 0
+    assert main([*as_alice, "import", str(good), str(bad)]) == 1
+    assert main([*as_alice, "import", str(garbage)]) == 2
     out = capsys.readouterr().out
     assert "rejected    bad.json:1[0]: unknown severity '??'" in out
     assert out.strip().splitlines()[-1].startswith("read 0, created 0")
@@ -205,6 +207,6 @@ def test_cli_exit_codes(db_url, tmp_path, capsys):
 def test_importing_an_export_into_the_same_tenant_changes_nothing(db, tmp_path):
     made = _made(db)
     path = _export(db, write_csv, tmp_path / "export.csv")
-    report = import_paths(db, tenant=A, actor="importer", paths=[path])
+    report = import_paths(db, tenant=A, actor="alice", paths=[path])
     assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 0, len(made), [])
     assert svc.list_incidents(db, tenant=A).total == len(made)

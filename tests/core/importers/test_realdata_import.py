@@ -9,6 +9,7 @@ from core import incidents as svc
 from core.importers import import_paths
 from core.models import incidents
 from core.stats import incident_stats
+from core.users import add_user
 from tests.conftest import skip_or_fail
 
 REALDATA = Path(__file__).resolve().parents[3].parent / "shared" / "realdata"
@@ -27,6 +28,7 @@ def realdata():
 
 
 def test_all_real_files_import_once(engine, realdata):
+    add_user(engine, tenant="acme", username="importer", role="manager")
     first = import_paths(engine, tenant="acme", actor="importer", paths=realdata)
     assert (first.rejected, first.unreadable) == ([], [])
     assert first.created == sum(EXPECTED.values())
