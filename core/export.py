@@ -67,3 +67,15 @@ def write_json(incidents: Iterable[Incident], stream: io.TextIOBase) -> int:
         count += 1
     stream.write("\n]\n" if count else "]\n")
     return count
+
+
+def export(engine, *, tenant: str, actor: str, writer, filters=None, sort: str = "priority") -> str:
+    """Every incident matching `filters`, rendered by `writer` (write_csv or write_json), for a user whose
+    role may export (managers); PermissionDeniedError otherwise."""
+    from core.auth import authorise
+    from core.incidents import IncidentFilter, iter_incidents
+
+    authorise(engine, tenant=tenant, actor=actor, action="export")
+    buffer = io.StringIO()
+    writer(iter_incidents(engine, tenant=tenant, filters=filters or IncidentFilter(), sort=sort), buffer)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import DatabaseUnavailableError, IncidentError
 from dashboard import session
+from dashboard.components.text import md_escape
 
 log = logging.getLogger("threatops.dashboard")
 
@@ -25,7 +26,7 @@ def _demo_marker() -> None:
 def _sidebar(viewer) -> None:
     with st.sidebar:
         st.markdown("## :material/shield: ThreatOps Incidents")
-        st.caption(f"Signed in as **{viewer.display_name}** · {viewer.role} · tenant `{viewer.tenant}`")
+        st.caption(f"Signed in as **{md_escape(viewer.display_name)}** · {viewer.role} · tenant `{viewer.tenant}`")
         if session.target().is_embedded_demo:
             st.toggle(
                 "Act as demo manager",
@@ -33,7 +34,40 @@ def _sidebar(viewer) -> None:
                 help="Demo mode only: switch between the demo analyst and the demo manager.",
             )
         else:
+            st.button("Sign out", key="sign_out", icon=":material/logout:", on_click=_sign_out)
             st.caption(f"Database: `{session.target().masked}`")
+
+
+def _sign_out() -> None:
+    session.sign_out()
+    if session.sso_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def _pages(viewer) -> list:
+    """The pages this user's role may use (core enforces the same rules on every action)."""
+    pages = [st.Page("views/incidents.py", title="Incidents", icon=":material/list_alt:", default=True)]
+    if viewer.may("create"):
+        pages.append(
+            st.Page("views/new_incident.py", title="New incident", icon=":material/add_circle:", url_path="new")
+        )
+    pages.append(
+        st.Page("views/statistics.py", title="Statistics", icon=":material/monitoring:", url_path="statistics")
+    )
+    pages.append(
+        st.Page(
+            "views/incident.py",
+            title="Incident",
+            icon=":material/crisis_alert:",
+            url_path="incident",
+            visibility="hidden",
+        )
+    )
+    if viewer.may("import"):
+        pages.append(
+            st.Page("views/import_incidents.py", title="Import", icon=":material/upload_file:", url_path="import")
+        )
+    return pages
 
 
 def main() -> None:
@@ -44,24 +78,11 @@ def main() -> None:
         st.info("Check the database URL in `INCIDENTS_DATABASE_URL` or `.streamlit/secrets.toml`, then reload.")
         st.stop()
 
-    viewer = session.viewer()
-    pages = [
-        st.Page("views/incidents.py", title="Incidents", icon=":material/list_alt:", default=True),
-        st.Page("views/new_incident.py", title="New incident", icon=":material/add_circle:", url_path="new"),
-        st.Page("views/statistics.py", title="Statistics", icon=":material/monitoring:", url_path="statistics"),
-        st.Page(
-            "views/incident.py",
-            title="Incident",
-            icon=":material/crisis_alert:",
-            url_path="incident",
-            visibility="hidden",
-        ),
-    ]
-    if viewer.role in ("manager", "admin"):  # the import page is for managers
-        pages.append(
-            st.Page("views/import_incidents.py", title="Import", icon=":material/upload_file:", url_path="import")
-        )
-    page = st.navigation(pages)
+    viewer = session.signed_in()
+    if viewer is None:
+        st.navigation([st.Page("views/sign_in.py", title="Sign in", icon=":material/login:")]).run()
+        return
+    page = st.navigation(_pages(viewer))
     _sidebar(viewer)
     if session.target().is_embedded_demo:
         _demo_marker()

@@ -5,28 +5,21 @@ Pages call these functions; they never touch SQL, engines or connections themsel
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict
 
 import streamlit as st
 
+from core import auth
 from core import incidents as service
 from core import stats as stats_service
 from core import users as users_service
 from core.config import DEMO_TENANT, DatabaseTarget, resolve_database
 from core.db import open_database
+from core.export import export
+from core.permissions import PermissionDeniedError, Principal
 
 CACHE_TTL_S = 30
-
-
-@dataclass(frozen=True)
-class Viewer:
-    tenant: str
-    username: str
-    display_name: str
-    role: str
 
 
 def _dispose(resource) -> None:
@@ -53,18 +46,60 @@ def target() -> DatabaseTarget:
     return database()[1]
 
 
-def viewer() -> Viewer:
-    """Who is using the dashboard. Until sign-in lands, the demo analyst (or the manager switch) in demo mode,
-    else the tenant, user and role named by INCIDENTS_DASHBOARD_TENANT / _USER / _ROLE."""
-    if "viewer" in st.session_state:
-        return Viewer(**st.session_state["viewer"])
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _demo_user(url: str, manager: bool) -> Principal | None:
+    return auth.principal(engine(), tenant=DEMO_TENANT, username=DEMO_USERS[manager])
+
+
+SIGNED_IN = "principal"  # the signed-in user (a plain dict) in this browser session
+DEMO_USERS = {False: "demo.analyst", True: "demo.manager"}
+
+
+def signed_in() -> Principal | None:
+    """Who is signed in to this browser session: in demo mode the demo analyst (or, with the switch, the demo
+    manager); otherwise whoever signed in with the form or single sign-on."""
     if target().is_embedded_demo:
-        if st.session_state.get("demo_manager"):
-            return Viewer(DEMO_TENANT, "demo.manager", "Demo Manager", "manager")
-        return Viewer(DEMO_TENANT, "demo.analyst", "Demo Analyst", "analyst")
-    tenant = os.environ.get("INCIDENTS_DASHBOARD_TENANT", DEMO_TENANT)
-    username = os.environ.get("INCIDENTS_DASHBOARD_USER", "demo.analyst")
-    return Viewer(tenant, username, username, os.environ.get("INCIDENTS_DASHBOARD_ROLE", "analyst"))
+        return auth.principal(
+            engine(), tenant=DEMO_TENANT, username=DEMO_USERS[bool(st.session_state.get("demo_manager"))]
+        )
+    data = st.session_state.get(SIGNED_IN)
+    return Principal(**data) if data else None
+
+
+def viewer() -> Principal:
+    """The signed-in user (pages run only after sign-in)."""
+    who = signed_in()
+    if who is None:
+        raise PermissionDeniedError("sign in first")
+    return who
+
+
+def sign_in(username: str, password: str) -> Principal:
+    """Check the password through core; on success remember the user for this browser session only."""
+    who = auth.authenticate(engine(), username=username, password=password)
+    st.session_state[SIGNED_IN] = asdict(who)
+    return who
+
+
+def sign_in_by_email(email: str) -> Principal | None:
+    who = auth.principal_for_email(engine(), email=email)
+    if who is not None:
+        st.session_state[SIGNED_IN] = asdict(who)
+    return who
+
+
+def sso_configured() -> bool:
+    """Single sign-on (OIDC through st.login) is on when the secrets have an [auth] section."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def sign_out() -> None:
+    """End the session: nothing of the user stays in it (a reload starts signed out)."""
+    for key in list(st.session_state):
+        del st.session_state[key]
 
 
 # ------------------------------------------------------------------------------------------ cached reads
@@ -129,13 +164,11 @@ def detail(incident_id: str) -> service.IncidentDetail:
 def exporter(writer: Callable, filters: service.IncidentFilter, sort: str) -> Callable[[], str]:
     """A callable that renders every matching incident with `writer` when the user clicks download.
 
-    It captures the engine and tenant now: it runs outside the script run, where st.* is unavailable."""
-    bound_engine, tenant = engine(), viewer().tenant
+    It captures the engine and user now: it runs outside the script run, where st.* is unavailable."""
+    bound_engine, who = engine(), viewer()
 
     def render() -> str:
-        buffer = io.StringIO()
-        writer(service.iter_incidents(bound_engine, tenant=tenant, filters=filters, sort=sort), buffer)
-        return buffer.getvalue()
+        return export(bound_engine, tenant=who.tenant, actor=who.username, writer=writer, filters=filters, sort=sort)
 
     return render
 

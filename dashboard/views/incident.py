@@ -123,6 +123,19 @@ def _timeline(incident, timeline) -> None:
         st.markdown(md_escape(incident.resolution))
 
     st.markdown("#### Timeline")
+    if session.viewer().may("comment"):
+        _comment_form(incident)
+    for change in group_by_change(timeline, names=session.display_names(), when=local):
+        with st.container(border=True):
+            st.markdown(
+                f"{change.icon} **{md_escape(change.actor)}** {md_escape(change.headline)}  \n"
+                f":gray[{md_escape(local(change.at))}]"
+            )
+            if change.details:
+                st.markdown("  \n".join(md_escape(line) for line in change.details))
+
+
+def _comment_form(incident) -> None:
     with st.form(f"comment_form:{incident.id}", border=False):
         st.text_area(
             "Add a comment",
@@ -132,14 +145,6 @@ def _timeline(incident, timeline) -> None:
         )
         if st.form_submit_button("Comment", icon=":material/send:"):
             _save(incident, service.add_comment, "Comment added", text=st.session_state[_comment_key(incident)])
-    for change in group_by_change(timeline, names=session.display_names(), when=local):
-        with st.container(border=True):
-            st.markdown(
-                f"{change.icon} **{md_escape(change.actor)}** {md_escape(change.headline)}  \n"
-                f":gray[{md_escape(local(change.at))}]"
-            )
-            if change.details:
-                st.markdown("  \n".join(md_escape(line) for line in change.details))
 
 
 def _move_label(current: str, target: str) -> str:
@@ -151,6 +156,9 @@ def _move_label(current: str, target: str) -> str:
 
 
 def _status_actions(incident, me) -> None:
+    if not me.may("update"):
+        st.info("Read only: your role (viewer) does not change incidents.", icon=":material/visibility:")
+        return
     quick = st.container(horizontal=True)
     if incident.status == "new" and quick.button(
         "Acknowledge", key=f"ack:{incident.id}", type="primary", icon=":material/visibility:"
@@ -165,6 +173,9 @@ def _status_actions(incident, me) -> None:
         st.markdown("**Status**")
         # forward moves first, so the default is progress; stepping back and reopening are named as such
         moves = sorted(allowed_next(incident.status), key=lambda s: (_move_label(incident.status, s) != label(s),))
+        if incident.status == "closed" and not me.may("reopen_closed"):
+            st.caption("Reopening a closed incident is a manager's call.")
+            return
         target = st.selectbox(
             "Move to", moves, key=form_key(incident, "target"), format_func=lambda s: _move_label(incident.status, s)
         )
@@ -207,6 +218,8 @@ def _status_actions(incident, me) -> None:
         st.markdown("**Assignment and severity**")
         names = session.display_names()
         options = ["", *[u.username for u in session.analysts()]]
+        if not me.may("assign_others"):  # an analyst takes an incident or lets go of it
+            options = [u for u in options if u in ("", me.username, incident.assigned_to)]
         current = incident.assigned_to if incident.assigned_to in options else ""
         assignee = st.selectbox(
             "Assignee",
@@ -280,6 +293,8 @@ def _indicators(incident) -> None:
             if values:
                 st.caption(IOC_TYPE_LABELS[ioc_type])
                 st.code("\n".join(values), language=None, wrap_lines=True)
+        if not session.viewer().may("update"):
+            return
         opened = st.session_state.get(f"open:{incident.id}") == "iocs"
         with st.expander("Add or remove IOCs", expanded=opened):
             value = st.text_input(
@@ -322,6 +337,8 @@ def _assets(incident) -> None:
             st.code("\n".join(incident.affected_assets), language=None)
         else:
             st.caption("None recorded.")
+        if not session.viewer().may("update"):
+            return
         opened = st.session_state.get(f"open:{incident.id}") == "assets"
         with st.expander("Add or remove assets", expanded=opened):
             name = st.text_input(

@@ -121,8 +121,9 @@ def render() -> None:
     if next_col.button("Next", icon=":material/chevron_right:", disabled=number >= pages, width="stretch"):
         st.query_params["page"] = str(number + 1)
         st.rerun()
-    with export_col:
-        _export_buttons(filters, sort)
+    if session.viewer().may("export"):
+        with export_col:
+            _export_buttons(filters, sort)
 
 
 render()

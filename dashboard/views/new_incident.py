@@ -186,7 +186,7 @@ def render() -> None:
         )
         _error("iocs")
 
-    st.button("Create incident", type="primary", icon=":material/add_circle:", on_click=_submit)
+    st.button("Create incident", type="primary", icon=":material/add_circle:", on_click=_submit, key="create_incident")
 
 
 render()

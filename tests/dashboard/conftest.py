@@ -11,11 +11,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import incidents as svc
+from core.auth import set_password
 from core.timeutil import utcnow
 from core.users import add_user
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TENANT, OTHER = "acme", "globex"
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +35,18 @@ def seeded(engine, db_url, monkeypatch):
     """A small tenant 'acme' (and a 'globex' incident); the app is pointed at this database."""
     add_user(engine, tenant=TENANT, username="demo.analyst", display_name="Demo Analyst")
     add_user(engine, tenant=TENANT, username="j.chen", display_name="Jia Chen")
-    add_user(engine, tenant=OTHER, username="r.kowalski")
+    add_user(engine, tenant=TENANT, username="boss", display_name="Morgan Boss", role="manager")
+    add_user(engine, tenant=TENANT, username="vic", display_name="Vic Viewer", role="viewer")
+    add_user(engine, tenant=OTHER, username="r.kowalski", display_name="Rafał Kowalski")
+    for username in ("demo.analyst", "boss", "vic", "r.kowalski"):
+        set_password(engine, username=username, password=PASSWORD)
     now = utcnow()
 
     def make(title, severity, tenant=TENANT, hours_ago=1, **data):
         return svc.create_incident(
             engine,
             tenant=tenant,
-            actor="j.chen",
+            actor="j.chen" if tenant == TENANT else "r.kowalski",
             at=now - timedelta(hours=hours_ago),
             data={"title": title, "severity": severity, **data},
         )
@@ -84,15 +90,24 @@ def seeded(engine, db_url, monkeypatch):
     )
     incidents["closed"] = done
     monkeypatch.setenv("INCIDENTS_DATABASE_URL", db_url)
-    monkeypatch.setenv("INCIDENTS_DASHBOARD_TENANT", TENANT)
-    monkeypatch.setenv("INCIDENTS_DASHBOARD_USER", "demo.analyst")
     return incidents
 
 
 @pytest.fixture
 def app():
-    """A fresh AppTest of the real entry point (not yet run)."""
-    return AppTest.from_file(APP, default_timeout=30)
+    """A fresh AppTest of the real entry point (not yet run), signed in as the analyst demo.analyst."""
+    return signed_in_as(AppTest.from_file(APP, default_timeout=30), "demo.analyst", "Demo Analyst", "analyst")
+
+
+def signed_in_as(app: AppTest, username: str, display_name: str, role: str, tenant: str = TENANT) -> AppTest:
+    """Start the session signed in (the sign-in form itself is tested in test_sign_in.py)."""
+    app.session_state["principal"] = {
+        "tenant": tenant,
+        "username": username,
+        "display_name": display_name,
+        "role": role,
+    }
+    return app
 
 
 def open_incident(app: AppTest, incident_id: str) -> AppTest:

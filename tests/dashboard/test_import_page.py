@@ -3,7 +3,7 @@
 import json
 
 from core import incidents as svc
-from tests.dashboard.conftest import TENANT
+from tests.dashboard.conftest import TENANT, signed_in_as
 
 RECORDS = [
     {
@@ -25,19 +25,20 @@ RECORDS = [
 ]
 
 
-def import_page(app, monkeypatch, role="manager"):
-    monkeypatch.setenv("INCIDENTS_DASHBOARD_ROLE", role)
+def import_page(app, role="manager"):
+    if role == "manager":
+        signed_in_as(app, "boss", "Morgan Boss", "manager")
     app.run()
     return app
 
 
-def test_only_managers_see_the_import_page(seeded, app, monkeypatch):
-    import_page(app, monkeypatch, role="analyst")
+def test_only_managers_see_the_import_page(seeded, app):
+    import_page(app, role="analyst")
     assert "Import" not in [link.label for link in app.get("page_link")] and not app.exception
 
 
-def test_preview_then_import(seeded, app, monkeypatch, engine):
-    import_page(app, monkeypatch).switch_page("views/import_incidents.py").run()
+def test_preview_then_import(seeded, app, engine):
+    import_page(app).switch_page("views/import_incidents.py").run()
     upload = json.dumps(RECORDS).encode()
     app.file_uploader(key="import_upload").set_value(("feed.json", upload, "application/json")).run()
     assert not app.exception
@@ -52,4 +53,4 @@ def test_preview_then_import(seeded, app, monkeypatch, engine):
     assert (shown["Read"], shown["Created"], shown["Rejected"]) == ("2", "1", "1")
     assert app.dataframe[-1].value["Record"].tolist() == ["feed.json:1[1]"]
     found = svc.list_incidents(engine, tenant=TENANT, filters=svc.IncidentFilter(search="imported beacon"))
-    assert found.total == 1 and found.items[0].created_by == "demo.analyst"
+    assert found.total == 1 and found.items[0].created_by == "boss"

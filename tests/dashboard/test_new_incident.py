@@ -13,7 +13,7 @@ def test_validation_errors_are_shown_and_the_input_kept(seeded, app, engine):
     app.text_input(key="ni_title").input("   ")
     app.text_area(key="ni_description").input("Suspicious logins from 198.51.100.4")
     app.text_area(key="ni_iocs").input("198.51.100.4\n1.2.3.999")
-    app.button[-1].click().run()
+    app.button(key="create_incident").click().run()
     shown = texts(app)
     assert "The incident was not created" in shown
     assert "must not be blank" in shown  # the title's message
@@ -31,7 +31,7 @@ def test_technique_picker_fills_the_tactic_and_success_opens_the_incident(seeded
     assert app.selectbox(key="ni_tactic").value == "Credential Access"
     app.text_area(key="ni_assets").input("DC-01\nsvc_backup")
     app.text_area(key="ni_iocs").input("hxxp://198[.]51[.]100[.]4/mimi.zip")
-    app.button[-1].click().run()
+    app.button(key="create_incident").click().run()
     assert not app.exception
     created = svc.list_incidents(engine, tenant=TENANT, filters=svc.IncidentFilter(search="dc-01 dumping")).items
     assert len(created) == 1

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from core import incidents as svc
+from core.auth import set_password
 from core.config import DatabaseTarget
 from core.db import create_engine_for, ensure_schema
 from core.timeutil import utcnow
@@ -26,6 +27,7 @@ from tests.conftest import skip_or_fail
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -65,6 +67,8 @@ def server(tmp_path):
     engine = create_engine_for(DatabaseTarget(url, "argument"))
     ensure_schema(engine)
     add_user(engine, tenant="acme", username="demo.analyst", display_name="Demo Analyst")
+    add_user(engine, tenant="acme", username="j.chen", display_name="Jia Chen")
+    set_password(engine, username="demo.analyst", password=PASSWORD)
     now = utcnow()
     critical = svc.create_incident(
         engine,
@@ -88,8 +92,6 @@ def server(tmp_path):
     env = {
         **os.environ,
         "INCIDENTS_DATABASE_URL": url,
-        "INCIDENTS_DASHBOARD_TENANT": "acme",
-        "INCIDENTS_DASHBOARD_USER": "demo.analyst",
     }
     process = subprocess.Popen(
         [
@@ -145,6 +147,10 @@ def test_triage_flow_in_chromium(browser, server):
     base, critical, _url = server
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(base)
+    page.get_by_label("User name").fill("demo.analyst")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    _shot(page, "00-sign-in")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Incidents", exact=True).first).to_be_visible(timeout=30_000)
     _settle(page)
     expect(page.get_by_text(re.compile(r"of 3 incidents\b"))).to_be_visible()
