@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--sort", choices=tuple(service.SORTS), default="priority")
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--offset", type=int, default=0)
-    listing.add_argument("--all", action="store_true", help="every match (ignores --limit/--offset)")
+    listing.add_argument("--all", action="store_true", help="every match, an export (managers; ignores --limit)")
     listing.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
     show = add_command("show", help="show one incident with its timeline")
@@ -244,7 +244,10 @@ def _run_list(engine, args) -> None:
         created_from=args.created_from,
         created_to=args.created_to,
     )
-    if args.all:
+    if args.all:  # every match: an export, which is a manager's
+        from core.auth import authorise
+
+        authorise(engine, tenant=args.tenant, actor=args.actor or _default_actor(), action="export")
         rows = service.iter_incidents(engine, tenant=args.tenant, filters=filters, sort=args.sort)
         total = None
     else:
