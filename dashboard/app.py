@@ -9,6 +9,7 @@ import streamlit as st
 from core.errors import DatabaseUnavailableError, IncidentError
 from dashboard import session
 from dashboard.components.text import md_escape
+from dashboard.views import sign_in
 
 log = logging.getLogger("threatops.dashboard")
 
@@ -79,8 +80,15 @@ def main() -> None:
         st.stop()
 
     viewer = session.signed_in()
-    if viewer is None:
-        st.navigation([st.Page("views/sign_in.py", title="Sign in", icon=":material/login:")]).run()
+    if viewer is None:  # the sign-in form at every page's address, so deep links survive signing in
+        addresses = ["", "new", "statistics", "incident", "import"]
+        st.navigation(
+            [
+                st.Page(sign_in.render, title="Sign in", url_path=path or "sign-in", default=not path)
+                for path in addresses
+            ],
+            position="hidden",
+        ).run()
         return
     page = st.navigation(_pages(viewer))
     _sidebar(viewer)

@@ -179,3 +179,35 @@ def test_triage_flow_in_chromium(browser, server):
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     _shot(page, "04-investigating")
     page.close()
+
+
+def _sign_in_at(page, url: str) -> None:
+    """Open a URL (a new session, so signed out) and sign in: the app then opens that page."""
+    page.goto(url)
+    page.get_by_label("User name").fill("demo.analyst")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_timeout(1500)
+    _settle(page)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_every_page_by_deep_link_after_sign_in(browser, server, width, height):
+    """Each page's URL asks for sign-in, then opens that page, with no exception; screenshots at desktop
+    and phone size go to test-artifacts/e2e/pages-*."""
+    from playwright.sync_api import expect
+
+    base, critical, _url = server
+    page = browser.new_page(viewport={"width": width, "height": height})
+    expected = {
+        "list": ("/", "Incidents"),
+        "detail": (f"/incident?id={critical.id}", "LockBit ransomware on FS-01"),
+        "new": ("/new", "New incident"),
+        "statistics": ("/statistics", "Statistics"),
+    }
+    for name, (path, heading) in expected.items():
+        _sign_in_at(page, base + path)
+        expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=30_000)
+        expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+        _shot(page, f"pages-{name}-{width}")
+    page.close()
