@@ -26,19 +26,10 @@ from core.lifecycle import path_to, requirement
 from core.models import events, incidents
 from core.timeutil import utcnow
 from core.users import list_users
+from core.validation import EDITABLE_FIELDS
 
 BATCH = 500
-COMPARED = (
-    "title",
-    "description",
-    "severity",
-    "mitre_tactic",
-    "mitre_technique",
-    "source_siem",
-    "assigned_to",
-    "affected_assets",
-    "iocs",
-)
+COMPARED = tuple(f for f in EDITABLE_FIELDS if f != "resolution")  # a resolution comes with its status move
 
 
 @dataclass
