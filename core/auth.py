@@ -4,17 +4,20 @@ Every failure says the same thing, whether the user is unknown, disabled, locked
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from core.db import Bind, connection, transaction
 from core.errors import IncidentError, ValidationError
 from core.models import users
 from core.permissions import PermissionDeniedError, Principal, require
 from core.timeutil import as_utc, utcnow
+from core.validation import text
 
 FAILURES_BEFORE_LOCK = 5
 FIRST_LOCK = timedelta(seconds=30)
@@ -61,26 +64,50 @@ def _lock_for(failures: int) -> timedelta:
 
 
 def authenticate(engine: Bind, *, username: str, password: str, now: datetime | None = None) -> Principal:
-    """The user signing in with this password; AuthenticationError otherwise (same message for every cause)."""
+    """The user signing in with this password; AuthenticationError otherwise (same message for every cause).
+
+    Failures are counted atomically in the database, so parallel attempts cannot outrun the lock. DuckDB
+    (one process per file) refuses concurrent updates of a row instead of queueing them, so there the
+    attempts of this process are taken one at a time."""
+    if engine.dialect.name == "duckdb":
+        with _ONE_AT_A_TIME:
+            return _authenticate(engine, username, password, now)
+    return _authenticate(engine, username, password, now)
+
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _authenticate(engine: Bind, username: str, password: str, now: datetime | None) -> Principal:
     now = now or utcnow()
-    with transaction(engine) as conn:
-        row = conn.execute(select(users).where(users.c.username == (username or "").strip())).first()
-        if row is None or not row.password_hash:
-            _verify(_DUMMY, password)  # as slow as a real check: timing does not tell who exists
-            raise AuthenticationError()
-        locked = row.locked_until is not None and as_utc(row.locked_until) > now
-        matches = _verify(row.password_hash, password)  # always verified: timing does not tell locked from wrong
-        if not locked and row.active and matches:
-            conn.execute(
-                update(users).where(users.c.username == row.username).values(failed_logins=0, locked_until=None)
-            )
-            return _principal(row)
-        if not locked:
-            failures = (row.failed_logins or 0) + 1
-            until = now + _lock_for(failures) if failures >= FAILURES_BEFORE_LOCK else None
-            conn.execute(
-                update(users).where(users.c.username == row.username).values(failed_logins=failures, locked_until=until)
-            )
+    try:
+        name = text(username, limit=100, required=True, single_line=True)
+    except ValueError:
+        name = None
+    try:
+        with transaction(engine) as conn:
+            row = conn.execute(select(users).where(users.c.username == name)).first() if name else None
+            if row is None or not row.password_hash:
+                _verify(_DUMMY, password)  # as slow as a real check: timing does not tell who exists
+                raise AuthenticationError()
+            locked = row.locked_until is not None and as_utc(row.locked_until) > now
+            matches = _verify(row.password_hash, password)  # always: timing does not tell locked from wrong
+            if not locked and row.active and matches:
+                conn.execute(update(users).where(users.c.username == name).values(failed_logins=0, locked_until=None))
+                return _principal(row)
+            if not locked:
+                failures = conn.execute(
+                    update(users)
+                    .where(users.c.username == name)
+                    .values(failed_logins=func.coalesce(users.c.failed_logins, 0) + 1)
+                    .returning(users.c.failed_logins)
+                ).scalar_one()
+                if failures >= FAILURES_BEFORE_LOCK:
+                    conn.execute(
+                        update(users).where(users.c.username == name).values(locked_until=now + _lock_for(failures))
+                    )
+    except DBAPIError:  # a concurrent attempt on the same user (DuckDB): refused like any failure
+        pass
     raise AuthenticationError()
 
 
@@ -92,12 +119,13 @@ def _verify(hashed: str, password) -> bool:
 
 
 def principal_for_email(engine: Bind, *, email: str) -> Principal | None:
-    """The active user with this e-mail (for single sign-on), or None."""
+    """The active user with this e-mail (for single sign-on); None when there is none, or more than one
+    (an ambiguous identity gets no access rather than a guess)."""
     with connection(engine) as conn:
-        row = conn.execute(
+        rows = conn.execute(
             select(users).where(func.lower(users.c.email) == (email or "").strip().lower(), users.c.active.is_(True))
-        ).first()
-    return _principal(row) if row else None
+        ).all()
+    return _principal(rows[0]) if len(rows) == 1 else None
 
 
 def principal(engine: Bind, *, tenant: str, username: str) -> Principal | None:

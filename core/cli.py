@@ -178,7 +178,7 @@ def _run_user(engine, args) -> None:
         password = _password_from_stdin() if args.password_stdin else None
         if password is not None:
             auth.hash_password(password)  # refuse a weak password before anything is written
-        users.add_user(
+        added = users.add_user(
             engine,
             tenant=args.tenant,
             username=args.name,
@@ -187,8 +187,8 @@ def _run_user(engine, args) -> None:
             role=args.role,
         )
         if password is not None:
-            auth.set_password(engine, username=args.name, password=password)
-        print(f"added {args.name} ({args.role}) to tenant {args.tenant}")
+            auth.set_password(engine, username=added.username, password=password)
+        print(f"added {added.username} ({args.role}) to tenant {args.tenant}")
     elif args.user_command == "list":
         for person in users.list_users(engine, tenant=args.tenant, active_only=False):
             state = "" if person.active else "  (disabled)"

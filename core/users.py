@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from core.db import Bind, connection, transaction
 from core.errors import ValidationError
 from core.models import tenants, users
 from core.permissions import ROLES
 from core.timeutil import utcnow
-from core.validation import check_tenant
+from core.validation import check_tenant, text
 
 
 @dataclass(frozen=True)
@@ -43,22 +43,27 @@ def add_user(
     email: str | None = None,
     role: str = "analyst",
 ) -> User:
-    username = (username or "").strip()
-    if not username or len(username) > 100:
-        raise ValidationError({"username": "a user name of 1 to 100 characters is required"})
+    try:
+        username = text(username, limit=100, required=True, single_line=True)
+        display_name = text(display_name, limit=200, single_line=True) or username
+        email = text(email, limit=320, single_line=True)
+    except ValueError as exc:
+        raise ValidationError({"user": f"a user name, display name or e-mail {exc}"}) from None
     if role not in ROLES:
         raise ValidationError({"role": f"unknown role '{role}'; use one of: {', '.join(ROLES)}"})
     ensure_tenant(engine, tenant=tenant)
     with transaction(engine) as conn:
         # user names sign in, so they are unique across tenants (checked here: a unique index would not lead
         # with tenant_id, which every constraint must, to keep the schema distributable by tenant)
-        exists = conn.execute(select(users.c.username).where(users.c.username == username)).first()
+        exists = conn.execute(select(users.c.username).where(func.lower(users.c.username) == username.lower())).first()
         if exists:
             raise ValidationError({"username": f"the user name '{username}' is taken"})
+        if email and conn.execute(select(users.c.username).where(func.lower(users.c.email) == email.lower())).first():
+            raise ValidationError({"email": f"another user has the e-mail {email} (single sign-on matches by it)"})
         values = dict(
             tenant_id=tenant,
             username=username,
-            display_name=(display_name or username).strip(),
+            display_name=display_name,
             email=email,
             role=role,
             active=True,

@@ -63,7 +63,15 @@ def signed_in() -> Principal | None:
             engine(), tenant=DEMO_TENANT, username=DEMO_USERS[bool(st.session_state.get("demo_manager"))]
         )
     data = st.session_state.get(SIGNED_IN)
-    return Principal(**data) if data else None
+    if not data:
+        return None
+    # checked again on every run: a user disabled (or whose role changed) meanwhile is not served stale rights
+    current = auth.principal(engine(), tenant=data["tenant"], username=data["username"])
+    if current is None:
+        sign_out()
+        return None
+    st.session_state[SIGNED_IN] = asdict(current)
+    return current
 
 
 def viewer() -> Principal:

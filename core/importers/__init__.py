@@ -130,6 +130,8 @@ def import_paths(
         except UnreadableInput as exc:
             report.unreadable.append(str(exc))
             continue
+        if part.stopped:
+            report.unreadable.append(f"{part.stopped} (the records before it were imported)")
         report.read += part.read
         report.created += part.created
         report.updated += part.updated

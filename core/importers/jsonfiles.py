@@ -25,6 +25,8 @@ def _load(line: str) -> tuple[Any, str | None]:
         return json.loads(line), None
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON (column {exc.colno}): {exc.msg}"
+    except RecursionError:
+        return None, "JSON nested too deeply"
 
 
 def iter_json_values(path: Path) -> Iterator[tuple[str, Any] | RecordError]:
@@ -63,6 +65,8 @@ def iter_json_values(path: Path) -> Iterator[tuple[str, Any] | RecordError]:
                 document = json.loads(line + handle.read().decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise UnreadableInput(f"{path}: not UTF-8 text: {exc.reason}") from exc
+            except RecursionError:
+                raise UnreadableInput(f"{path}: JSON nested too deeply") from None
             except json.JSONDecodeError as exc:
                 if _looks_like_document_start(line):
                     where = f"line {exc.lineno + number - 1}, column {exc.colno}"

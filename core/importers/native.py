@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from core.importers.base import RecordError, SourceRecord, UnreadableInput, firs
 from core.importers.jsonfiles import json_records
 
 SOURCE = "threatops"
+csv.field_size_limit(min(sys.maxsize, 64 * 1024 * 1024))  # descriptions can be long; the default is 128 KiB
 
 
 def _header(text: str) -> tuple[str, list[str]]:
@@ -102,7 +104,14 @@ def parse_csv(path: Path) -> Iterator[SourceRecord | RecordError]:
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if not reader.fieldnames or "title" not in [f.strip().lstrip("\ufeff") for f in reader.fieldnames]:
         raise UnreadableInput(f"{path.name}: not an incidents CSV (no 'title' column in the header)")
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the CSV itself is broken from here on
+            raise UnreadableInput(f"{path.name}:{reader.line_num}: {exc}") from None
         location = f"{path.name}:{reader.line_num}"
         if None in row:  # more cells than the header has
             yield RecordError(location, f"{len(row[None])} more cells than the header has columns")

@@ -359,8 +359,8 @@ def _moves(record: SourceRecord, final: str, created: datetime, times: dict, now
         acknowledged = times["acknowledged"] or times["resolved"] or times["closed"] or times["updated"] or created
         moves.append(Move(acknowledged, "investigating"))
     closed_at_once = final == "closed" and times["resolved"] == times["closed"]  # e.g. closed as false positive
-    if final in ("resolved", "closed") and times["resolved"] and not closed_at_once:
-        moves.append(Move(times["resolved"], "resolved"))
+    if final == "resolved" or (final == "closed" and times["resolved"] and not closed_at_once):
+        moves.append(Move(times["resolved"] or times["updated"] or moves[-1].at, "resolved"))
     if final == "closed":
         moves.append(Move(times["closed"] or times["resolved"] or times["updated"] or moves[-1].at, "closed"))
     if final in OPEN_STATUSES and final not in ("new", "investigating"):

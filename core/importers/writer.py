@@ -20,7 +20,7 @@ from core import incidents as service
 from core.auth import authorise
 from core.db import Bind, connection, transaction
 from core.errors import IncidentError, ValidationError
-from core.importers.base import RecordError, SourceRecord
+from core.importers.base import RecordError, SourceRecord, UnreadableInput
 from core.importers.normalise import Move, Normalised, normalise
 from core.lifecycle import path_to, requirement
 from core.models import events, incidents
@@ -39,6 +39,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[RecordError] = field(default_factory=list)
+    stopped: str | None = None  # why the rest of the input could not be read, if it could not
 
     def summary(self) -> str:
         return (
@@ -62,6 +63,12 @@ def _source_text(norm: Normalised) -> str:
     return norm.data.get("source_siem") or norm.data["source_system"]
 
 
+def _source_actor(norm: Normalised, name: str | None) -> str | None:
+    """Who the source says acted, marked with the source ("servicenow:Updated by 21") so that it can never
+    pass for one of our users."""
+    return f"{norm.data['source_system']}:{name}"[:100] if name else None
+
+
 def _replay(incident: service.Incident, norm: Normalised, actor: str) -> tuple[service.Incident, list[dict]]:
     """Move `incident` along the record's status history (in memory) and add its comments."""
     planned: list[dict] = []
@@ -78,14 +85,16 @@ def _replay(incident: service.Incident, norm: Normalised, actor: str) -> tuple[s
                 changes["classification"] = norm.classification or "undetermined"
             if need.reason:
                 changes["reason"] = f"Reopened in {source}"
-            plan = service.plan_update(incident, actor=move.actor or actor, changes=changes, at=at)
+            plan = service.plan_update(incident, actor=_source_actor(norm, move.actor) or actor, changes=changes, at=at)
             if plan is not None:
                 incident = plan.incident
                 planned.extend(plan.events)
         last = at
     for at, author, body in norm.comments:
         planned.append(
-            service.plan_comment(incident.id, tenant=incident.tenant_id, actor=author or actor, comment=body, at=at)
+            service.plan_comment(
+                incident.id, tenant=incident.tenant_id, actor=_source_actor(norm, author) or actor, comment=body, at=at
+            )
         )
     return incident, planned
 
@@ -196,17 +205,20 @@ def import_records(
         if progress:
             progress(report)
 
-    for record in records:
-        report.read += 1
-        if isinstance(record, RecordError):
-            report.rejected.append(record)
-            continue
-        try:
-            pending.append((record, normalise(record, people=people, now=now)))
-        except RecordError as exc:
-            report.rejected.append(exc)
-        if len(pending) >= BATCH:
-            flush()
+    try:
+        for record in records:
+            report.read += 1
+            if isinstance(record, RecordError):
+                report.rejected.append(record)
+                continue
+            try:
+                pending.append((record, normalise(record, people=people, now=now)))
+            except RecordError as exc:
+                report.rejected.append(exc)
+            if len(pending) >= BATCH:
+                flush()
+    except UnreadableInput as exc:  # the rest of the file cannot be read: keep (and report) what was read
+        report.stopped = str(exc)
     flush()
     return report
 

@@ -210,3 +210,59 @@ def test_importing_an_export_into_the_same_tenant_changes_nothing(db, tmp_path):
     report = import_paths(db, tenant=A, actor="alice", paths=[path])
     assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 0, len(made), [])
     assert svc.list_incidents(db, tenant=A).total == len(made)
+
+
+def test_source_actors_are_marked_so_they_never_pass_for_our_users(db, tmp_path):
+    log = Path(__file__).resolve().parents[2] / "fixtures" / "imports" / "servicenow_small.csv"
+    import_paths(db, tenant=A, actor="alice", paths=[log], format="servicenow")
+    incident_id = svc.find_by_source(db, tenant=A, source_system="servicenow", source_ref="INC0100001")
+    actors = {e.actor for e in svc.get_timeline(db, tenant=A, incident_id=incident_id)}
+    assert actors - {"alice"} and all(a.startswith("servicenow:") for a in actors - {"alice"})
+
+
+def test_a_file_that_breaks_midway_keeps_and_reports_what_was_read(db, tmp_path):
+    log = Path(__file__).resolve().parents[2] / "fixtures" / "imports" / "servicenow_small.csv"
+    header, *rows = log.read_bytes().splitlines(keepends=True)
+    first = [row for row in rows if row.startswith(b"INC0100001,")]
+    copies = [row.replace(b"INC0100001", b"INC9%06d" % n) for n in range(300) for row in first]  # > a read buffer
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(header + b"".join(copies) + b"\xff\xfe not UTF-8\n" + b"".join(first))
+    report = import_paths(db, tenant=A, actor="alice", paths=[broken], format="servicenow")
+    assert report.created >= 1 and report.unreadable and "before it were imported" in report.unreadable[0]
+    assert not report.nothing_read
+
+
+def test_resolved_without_a_resolution_time_is_still_resolved(db, tmp_path):
+    path = tmp_path / "resolved.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "source_system": "soc",
+                    "source_ref": "9",
+                    "title": "Done",
+                    "severity": "low",
+                    "status": "resolved",
+                    "resolution": "patched",
+                    "created_at": "2026-05-01T08:00:00Z",
+                    "updated_at": "2026-05-02T08:00:00Z",
+                }
+            ]
+        )
+    )
+    import_paths(db, tenant=A, actor="alice", paths=[path])
+    incident = svc.get_incident(
+        db, tenant=A, incident_id=svc.find_by_source(db, tenant=A, source_system="soc", source_ref="9")
+    )
+    assert (incident.status, incident.resolution) == ("resolved", "patched")
+
+
+def test_a_viewer_or_analyst_cannot_import(db, tmp_path):
+    from core.permissions import PermissionDeniedError
+
+    add_user(db, tenant=A, username="ann")  # an analyst
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([{"source_ref": "1", "title": "t", "severity": "low", "created_at": "2026-05-01"}]))
+    with pytest.raises(PermissionDeniedError, match="import"):
+        import_paths(db, tenant=A, actor="ann", paths=[path])
+    assert svc.list_incidents(db, tenant=A).total == 0
