@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,17 +14,26 @@ from core.importers.base import RecordError, UnreadableInput
 from core.lifecycle import label
 from dashboard import session
 
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "threatops-uploads"
+SAVED = "import_saved_upload"  # (upload id, path) of the upload being previewed and imported
 
 
 def _saved(upload) -> Path:
-    """The upload as a file (parsers stream from files), named after the upload so messages name it."""
-    folder = UPLOAD_DIR / upload.file_id
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(upload.name).name
-    if not path.exists():
-        path.write_bytes(upload.getvalue())
+    """The upload as a file (parsers stream from files), named after the upload so messages name it, in a
+    private temporary folder (mode 0700) that is removed when another file is chosen or the import is done."""
+    saved = st.session_state.get(SAVED)
+    if saved and saved[0] == upload.file_id and saved[1].exists():
+        return saved[1]
+    _discard()
+    path = Path(tempfile.mkdtemp(prefix="threatops-upload-")) / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+    st.session_state[SAVED] = (upload.file_id, path)
     return path
+
+
+def _discard() -> None:
+    saved = st.session_state.pop(SAVED, None)
+    if saved:
+        shutil.rmtree(saved[1].parent, ignore_errors=True)
 
 
 def _preview_table(items) -> pd.DataFrame:
@@ -68,6 +78,7 @@ def render() -> None:
         format_func=lambda f: "Detect from the content" if f == "auto" else FORMATS[f].label,
     )
     if upload is None:
+        _discard()
         st.info("Choose a file to see how its first records will be imported.", icon=":material/upload_file:")
         return
     path = _saved(upload)
@@ -88,6 +99,7 @@ def render() -> None:
                 bar.progress(min(report.read / total, 1.0), text=f"{report.read} of {total} records")
 
             report = session.import_file(path, format=fmt.name, progress=progress)
+            _discard()
             bar.progress(1.0, text=f"{report.read} of {total} records")
             status.update(
                 label=f"Import finished: {report.summary()}", state="complete" if not report.rejected else "error"
