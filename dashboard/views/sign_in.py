@@ -51,10 +51,10 @@ def _single_sign_on() -> None:
 def render() -> None:
     """The sign-in page; the app serves it at every page's address while nobody is signed in, so a deep link
     (/incident?id=...) opens its page once the user has signed in."""
-    st.title("ThreatOps Incidents")
-    st.caption("Sign in to work on your organisation's incidents.")
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
+        st.title(":material/shield: ThreatOps Incidents")
+        st.caption("Sign in to work on your organisation's incidents.")
         if session.sso_configured():
             _single_sign_on()
         else:
