@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -39,6 +40,7 @@ TENANTS = tuple(HISTORY_TENANT_SHARE)
 SOURCES = ("Splunk ES", "Microsoft Sentinel", "CrowdStrike Falcon", "Palo Alto Cortex XDR", "Elastic Security")
 ANALYSTS = tuple(f"analyst{n}" for n in range(6))
 BATCH = 100_000
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 
 def _user(tenant: str, name: str) -> str:
@@ -177,10 +179,18 @@ def main(argv: list[str] | None = None) -> int:
             engine, tenant=tenant, filters=open_filter, offset=(total_pages - 1) * 50
         ),
         "detail": lambda: svc.get_detail(engine, tenant=tenant, incident_id=some_id),
+        "transition": lambda: _transition(engine, tenant, some_id),
         "stats": lambda: incident_stats(engine, tenant=tenant),
+        "raw_sql_list": lambda: _raw_sql_list(engine, tenant),
         "naive_list": lambda: _naive_list(engine, tenant),
+        "page_list": lambda: _page(url, tenant, "views/incidents.py"),
+        "page_stats": lambda: _page(url, tenant, "views/statistics.py"),
     }
-    timed = {name: _timed(run, args.repeat) for name, run in results.items() if name != "detail" or some_id}
+    timed = {
+        name: _timed(run, args.repeat)
+        for name, run in results.items()
+        if some_id or name not in ("detail", "transition")
+    }
     timed["load"] = {"rows_per_s": round(args.rows / load_s)}
     peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     report = {"rows": args.rows, "db": engine.dialect.name, "results": timed, "peak_rss_mb": peak_mb}
@@ -195,6 +205,52 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0
+
+
+def _transition(engine, tenant: str, incident_id: str) -> None:
+    """One status change (and back, so every run moves the same incident the same way)."""
+    current = svc.get_incident(engine, tenant=tenant, incident_id=incident_id)
+    target = "containment" if current.status != "containment" else "investigating"
+    svc.transition(engine, tenant=tenant, actor=_user(tenant, "lead"), incident_id=incident_id, status=target)
+
+
+def _raw_sql_list(engine, tenant: str) -> list:
+    """The list_default query written by hand: the floor the service is compared with."""
+    statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+    rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SEVERITY_WEIGHTS))
+    where = f"tenant_id = :t AND status IN ({statuses})"
+    with engine.connect() as conn:
+        total = conn.execute(text(f"SELECT count(*) FROM incidents WHERE {where}"), {"t": tenant}).scalar()
+        rows = conn.execute(
+            text(
+                f"SELECT * FROM incidents WHERE {where} ORDER BY CASE severity {rank} ELSE 5 END, created_at, id "
+                "LIMIT 50"
+            ),
+            {"t": tenant},
+        ).all()
+    return [total, rows]
+
+
+def _page(url: str, tenant: str, page: str) -> None:
+    """A full AppTest run of a dashboard page on this database, signed in as the tenant's lead, with the
+    query caches emptied first (the engine stays open, as in a running server)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    os.environ["INCIDENTS_DATABASE_URL"] = url
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["principal"] = {
+        "tenant": tenant,
+        "username": _user(tenant, "lead"),
+        "display_name": "Lead",
+        "role": "manager",
+    }
+    app.run()
+    if page != "views/incidents.py":
+        app.switch_page(page).run()
+    if app.exception:
+        raise RuntimeError(f"{page} failed: {app.exception[0].message}")
 
 
 def _naive_list(engine, tenant: str) -> pd.DataFrame:
