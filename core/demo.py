@@ -1,10 +1,10 @@
 """The demo dataset: two tenants, their people, eight hand-written scenarios and a generated history.
 
 `load_demo` is what the embedded default database is filled with on first use (`core.db.open_database`) and
-what `incidents demo [--reset]` loads. Everything is written through the public service functions
-(`core.users.add_user`, `core.incidents.create_incident` / `transition` / `update_incident` / `add_comment`)
-with backdated `at=` times, so the lifecycle rules, validation and timeline events apply exactly as they do
-for real use; nothing is inserted with raw SQL.
+what `incidents demo [--reset]` loads. Users are added with `core.users.add_user`; every incident and its
+timeline is planned by the service's planners (`plan_create`, `plan_update`, `plan_comment`) with backdated
+times and the role rules checked, so validation, the lifecycle and the timeline events apply exactly as they
+do for real use, then written in bulk (as the importers do), in one transaction.
 
 * The scenarios live in ``data/demo_scenarios.json``: realistic SOC incidents (ransomware, exfiltration,
   BEC, supply chain, insider, C2, credential theft, zero-day) with a scripted timeline whose times are
@@ -29,11 +29,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 
 from core.db import transaction
-from core.incidents import add_comment, create_incident, transition, update_incident
-from core.models import metadata
+from core.incidents import Planned, check_assignment, plan_comment, plan_create, plan_update
+from core.models import events, incidents, metadata
+from core.permissions import Principal, require
 from core.timeutil import as_utc, utcnow
 from core.users import add_user, ensure_tenant, list_users
 
@@ -42,6 +43,7 @@ SCENARIOS_PATH = Path(__file__).resolve().parent.parent / "data" / "demo_scenari
 #: tenant id -> display name; "acme" is the default demo tenant (core.config.DEMO_TENANT).
 DEMO_TENANTS: dict[str, str] = {"acme": "Acme Corp", "globex": "Globex Industries"}
 
+WRITE_BATCH = 500  # incidents per INSERT when loading
 HISTORY_DAYS = 182  # the generated history covers the last six months
 HISTORY_TENANT_SHARE = {"acme": 0.7, "globex": 0.3}
 SEVERITY_WEIGHTS = {"critical": 0.025, "high": 0.14, "medium": 0.37, "low": 0.31, "informational": 0.155}
@@ -113,8 +115,8 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
             tenant: next(p["username"] for p in members if p.get("role") == "manager")
             for tenant, members in people.items()
         }
-        for plan in plans:
-            _run(conn, plan, now, counts, dispatchers[plan.tenant])
+        roles = {(tenant, user.username): user.role for tenant in people for user in list_users(conn, tenant=tenant)}
+        _write(conn, [_play(plan, now, counts, dispatchers[plan.tenant], roles) for plan in plans])
     counts["scenarios"] = len(spec["scenarios"])
     counts["history"] = history
     counts["incidents"] = len(plans)
@@ -171,22 +173,37 @@ def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], c
             step["by"] = account(plan.tenant, step["by"])
 
 
-def _run(engine: Engine, plan: _Plan, now: datetime, counts: Counter, dispatcher: str) -> None:
-    """Create the incident and apply its steps. An incident that arrives assigned (an automation created it)
-    is assigned at once by the tenant's `dispatcher` (a manager): only managers assign someone else."""
+def _play(
+    plan: _Plan, now: datetime, counts: Counter, dispatcher: str, roles: dict[tuple[str, str], str]
+) -> tuple[dict, list]:
+    """The incident's row after all its steps, and its timeline events, planned in memory by the service's
+    planners (`plan_create`, `plan_update`, `plan_comment`): the same validation, lifecycle and events as a
+    change made through the service, and the same rules of roles and assignees (`roles`: (tenant, user name)
+    -> role of each active user). An incident that arrives assigned (an automation created it) is assigned at
+    once by the tenant's `dispatcher` (a manager): only managers assign someone else."""
     tenant = plan.tenant
+    require(Principal(tenant, plan.actor, plan.actor, roles.get((tenant, plan.actor), "viewer")), "create")
     data = dict(plan.data)
     assignee = data.pop("assigned_to", None)
-    incident = create_incident(engine, tenant=tenant, actor=plan.actor, data=data, at=plan.created_at)
+    created = plan_create(tenant=tenant, actor=plan.actor, data=data, at=plan.created_at)
+    incident, timeline = created.incident, list(created.events)
+
+    def change(by: str, changes: dict, at: datetime, *, move: bool = False) -> None:
+        nonlocal incident
+        who = Principal(tenant, by, by, roles.get((tenant, by), "viewer"))  # not an active user: may do nothing
+        if "assigned_to" in changes:
+            check_assignment(who, incident.assigned_to, changes["assigned_to"])
+            if changes["assigned_to"] and roles.get((tenant, changes["assigned_to"]), "viewer") == "viewer":
+                raise ValueError(f"demo: {changes['assigned_to']!r} is not an active analyst of {tenant}")
+        if "status" in changes:
+            require(who, "reopen_closed" if incident.status == "closed" else "transition")
+        planned = plan_update(incident, actor=by, changes=changes, at=at, require_move=move)
+        if planned is not None:
+            incident = planned.incident
+            timeline.extend(planned.events)
+
     if assignee:
-        update_incident(
-            engine,
-            tenant=tenant,
-            actor=dispatcher,
-            incident_id=incident.id,
-            changes={"assigned_to": assignee},
-            at=plan.created_at,
-        )
+        change(dispatcher, {"assigned_to": assignee}, plan.created_at)
         counts["assignments"] += 1
     last = plan.created_at
     for step in plan.steps:
@@ -194,48 +211,30 @@ def _run(engine: Engine, plan: _Plan, now: datetime, counts: Counter, dispatcher
         if at < last or at > now:
             raise ValueError(f"demo step times must increase and not pass now ({plan.data['title']!r})")
         last = at
-        if "assign" in step and "status" in step:  # "assign to me and start": one change, one version
-            update_incident(
-                engine,
-                tenant=tenant,
-                actor=by,
-                incident_id=incident.id,
-                changes={
-                    "assigned_to": step["assign"],
-                    **{k: step[k] for k in ("status", "resolution", "classification", "reason") if k in step},
-                },
-                at=at,
-            )
+        moves = {k: step[k] for k in ("status", "resolution", "classification", "reason") if k in step}
+        if "assign" in step:  # with a status: "assign to me and start", one change, one version
+            change(by, {"assigned_to": step["assign"], **moves}, at)
             counts["assignments"] += 1
-            counts["status_changes"] += 1
-        elif "assign" in step:
-            update_incident(
-                engine, tenant=tenant, actor=by, incident_id=incident.id, changes={"assigned_to": step["assign"]}, at=at
-            )
-            counts["assignments"] += 1
+            counts["status_changes"] += "status" in step
         if "severity" in step:
-            update_incident(
-                engine, tenant=tenant, actor=by, incident_id=incident.id, changes={"severity": step["severity"]}, at=at
-            )
+            change(by, {"severity": step["severity"]}, at)
             counts["updates"] += 1
         if "status" in step and "assign" not in step:
-            transition(
-                engine,
-                tenant=tenant,
-                actor=by,
-                incident_id=incident.id,
-                status=step["status"],
-                resolution=step.get("resolution"),
-                classification=step.get("classification"),
-                reason=step.get("reason"),
-                at=at,
-            )
+            change(by, moves, at, move=True)
             counts["status_changes"] += 1
-            if step.get("reason"):
-                counts["reopens"] += 1
+            counts["reopens"] += bool(step.get("reason"))
         if "comment" in step:
-            add_comment(engine, tenant=tenant, actor=by, incident_id=incident.id, text=step["comment"], at=at)
+            timeline.append(plan_comment(incident.id, tenant=tenant, actor=by, comment=step["comment"], at=at))
             counts["comments"] += 1
+    return Planned(incident, {}, []).row(), timeline
+
+
+def _write(conn, played: list[tuple[dict, list]]) -> None:
+    """Insert played incidents and their timelines, a batch per statement."""
+    for start in range(0, len(played), WRITE_BATCH):
+        batch = played[start : start + WRITE_BATCH]
+        conn.execute(insert(incidents), [row for row, _ in batch])
+        conn.execute(insert(events), [event for _, timeline in batch for event in timeline])
 
 
 # ------------------------------------------------------------------------------------------ scenarios

@@ -416,7 +416,7 @@ def _actor(actor: str) -> str:
     return name
 
 
-def _check_assignment(who: Principal, before: str | None, after: str | None) -> None:
+def check_assignment(who: Principal, before: str | None, after: str | None) -> None:
     """Taking an incident or letting go of one's own is an analyst's; assigning anyone else is a manager's."""
     taking = after == who.username
     letting_go = after is None and before in (None, who.username)
@@ -499,7 +499,7 @@ def create_incident(engine: Bind, *, tenant: str, actor: str, data: Mapping, at:
     incident = plan.incident
     with transaction(engine) as conn:
         who = authorise(conn, tenant=tenant, actor=plan.incident.created_by, action="create")
-        _check_assignment(who, None, incident.assigned_to)
+        check_assignment(who, None, incident.assigned_to)
         _check_assignee(conn, tenant, incident.assigned_to)
         if incident.source_ref:
             existing = find_by_source(
@@ -644,7 +644,7 @@ def _apply_update(engine, tenant, actor, incident_id, changes, expected_version,
         if "status" in plan.diff:
             require(who, "reopen_closed" if current.status == "closed" else "transition")
         if "assigned_to" in plan.diff:
-            _check_assignment(who, current.assigned_to, plan.diff["assigned_to"])
+            check_assignment(who, current.assigned_to, plan.diff["assigned_to"])
             _check_assignee(conn, tenant, plan.diff["assigned_to"])
         after = plan.incident
         statement = (
