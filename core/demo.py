@@ -110,13 +110,7 @@ def load_demo(engine: Engine, *, now: datetime | None = None, history: int = 300
 
         plans = [_scenario_plan(scenario, now) for scenario in spec["scenarios"]]
         plans += _history_plans(random.Random(seed), now, history, people)
-        _service_accounts(conn, plans, people, counts)
-        dispatchers = {
-            tenant: next(p["username"] for p in members if p.get("role") == "manager")
-            for tenant, members in people.items()
-        }
-        roles = {(tenant, user.username): user.role for tenant in people for user in list_users(conn, tenant=tenant)}
-        _write(conn, [_play(plan, now, counts, dispatchers[plan.tenant], roles) for plan in plans])
+        _write(conn, _played(conn, plans, people, now, counts))
     counts["scenarios"] = len(spec["scenarios"])
     counts["history"] = history
     counts["incidents"] = len(plans)
@@ -157,14 +151,16 @@ def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], c
     """Incidents escalated by a SIEM or an automation are written by a service account of the tenant (an
     analyst that cannot sign in), named after the source: every change in the demo names a user."""
     accounts: dict[tuple[str, str], str] = {}
+    existing = {user.username for tenant in people for user in list_users(conn, tenant=tenant, active_only=False)}
 
     def account(tenant: str, name: str) -> str:
         if name in {person["username"] for person in people[tenant]}:
             return name
         if (tenant, name) not in accounts:
             accounts[tenant, name] = f"{tenant}.svc.{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
-            add_user(conn, tenant=tenant, username=accounts[tenant, name], display_name=name, role="analyst")
-            counts["users"] += 1
+            if accounts[tenant, name] not in existing:
+                add_user(conn, tenant=tenant, username=accounts[tenant, name], display_name=name, role="analyst")
+                counts["users"] += 1
         return accounts[tenant, name]
 
     for plan in plans:
@@ -227,6 +223,22 @@ def _play(
             timeline.append(plan_comment(incident.id, tenant=tenant, actor=by, comment=step["comment"], at=at))
             counts["comments"] += 1
     return Planned(incident, {}, []).row(), timeline
+
+
+def generate_history(conn, *, now: datetime, count: int, seed: int) -> list[tuple[dict, list]]:
+    """`count` history incidents of the demo tenants as rows and timelines, planned but not written (for the
+    benchmark's bulk generator); adds the service accounts they need. The demo's users must exist."""
+    people = {tenant: info["users"] for tenant, info in _scenario_file()["tenants"].items()}
+    return _played(conn, _history_plans(random.Random(seed), now, count, people), people, now, Counter())
+
+
+def _played(conn, plans: list[_Plan], people: dict[str, list[dict]], now: datetime, counts: Counter) -> list:
+    _service_accounts(conn, plans, people, counts)
+    dispatchers = {
+        tenant: next(p["username"] for p in members if p.get("role") == "manager") for tenant, members in people.items()
+    }
+    roles = {(tenant, user.username): user.role for tenant in people for user in list_users(conn, tenant=tenant)}
+    return [_play(plan, now, counts, dispatchers[plan.tenant], roles) for plan in plans]
 
 
 def _write(conn, played: list[tuple[dict, list]]) -> None:

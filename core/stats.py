@@ -5,10 +5,11 @@ Durations (MTTA: created -> acknowledged, MTTR: created -> resolved) come from e
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal_column, select, tuple_
 
 from core.db import Bind, connection
 from core.incidents import IncidentFilter, filter_conditions
@@ -58,44 +59,118 @@ class Stats:
         return asdict(self)
 
 
-def _seconds(later, earlier):
-    return func.extract("epoch", later - earlier)
-
-
-def _durations(conn, where, end_column, start_column) -> tuple[DurationStats, dict[str, DurationStats]]:
-    seconds = _seconds(end_column, start_column)
-    measured = and_(where, end_column.is_not(None))
-    columns = (
-        func.count(),
-        func.percentile_cont(0.5).within_group(seconds),
-        func.percentile_cont(0.9).within_group(seconds),
-    )
-    overall = conn.execute(select(*columns).where(measured)).one()
-    rows = conn.execute(select(incidents.c.severity, *columns).where(measured).group_by(incidents.c.severity))
-    by_severity = {row[0]: DurationStats(row[1], _float(row[2]), _float(row[3])) for row in rows}
-    ordered = {s: by_severity[s] for s in SEVERITIES if s in by_severity}
-    return DurationStats(overall[0], _float(overall[1]), _float(overall[2])), ordered
+def _epoch(column):
+    """Seconds since 1970 as a double: fast on both databases (an interval's EXTRACT is slow on DuckDB, and
+    PostgreSQL's EXTRACT returns numeric)."""
+    return func.date_part("epoch", column)
 
 
 def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _counts(conn, column, where, order: tuple[str, ...] | None = None) -> dict[str, int]:
-    """Counts per value; incidents without a value are counted under NONE, never dropped."""
-    rows = conn.execute(select(column, func.count()).where(where).group_by(column)).all()
-    counts = {NONE if row[0] is None else row[0]: row[1] for row in rows}
-    if order is not None:
-        return {key: counts.get(key, 0) for key in order}
+QUANTILES = literal_column("ARRAY[0.5, 0.9]")  # median and p90 from one sort
+
+
+def _durations(conn, where) -> tuple[dict, dict[str, DurationStats], dict[str, DurationStats]]:
+    """Counts, MTTA and MTTR of the period, overall and by severity, in one query."""
+    created = _epoch(incidents.c.created_at)
+    spans = {
+        "mtta": _epoch(incidents.c.acknowledged_at) - created,
+        "mttr": _epoch(incidents.c.resolved_at) - created,
+    }
+    columns = [func.count(), func.count().filter(incidents.c.severity == "critical")]
+    for span in spans.values():  # NULL (not yet acknowledged / resolved) is left out of count and quantiles
+        columns += [func.count(span), func.percentile_cont(QUANTILES).within_group(span)]
+    rows = conn.execute(
+        select(incidents.c.severity, func.grouping(incidents.c.severity), *columns)
+        .where(where)
+        .group_by(func.grouping_sets(tuple_(incidents.c.severity), tuple_()))
+    ).all()
+    overall = {"total": 0, "critical": 0, "mtta": DurationStats(0, None, None), "mttr": DurationStats(0, None, None)}
+    by_severity: dict[str, dict[str, DurationStats]] = {"mtta": {}, "mttr": {}, "count": {}}
+    for row in rows:
+        severity, is_total, count, critical, *measured = row
+        figures = {}
+        for n, name in enumerate(spans):
+            measured_count, quantiles = measured[2 * n], measured[2 * n + 1]
+            median, p90 = quantiles or (None, None)
+            figures[name] = DurationStats(measured_count, _float(median), _float(p90))
+        if is_total:
+            overall = {"total": count, "critical": critical, **figures}
+        else:
+            by_severity["count"][severity] = count
+            for name in spans:
+                if figures[name].count:
+                    by_severity[name][severity] = figures[name]
+    ordered = {name: {s: values[s] for s in SEVERITIES if s in values} for name, values in by_severity.items()}
+    overall["by_severity"] = {s: ordered["count"].get(s, 0) for s in SEVERITIES}
+    return overall, ordered["mtta"], ordered["mttr"]
+
+
+def _sorted_counts(counts: dict) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _breakdowns(conn, where) -> dict[str, dict[str, int]]:
+    """Counts of the period's incidents by status, tactic and source in one query; incidents without a value
+    are counted under NONE, never dropped."""
+    columns = {"status": incidents.c.status, "tactic": incidents.c.mitre_tactic, "siem": incidents.c.source_siem}
+    rows = conn.execute(
+        select(*columns.values(), *(func.grouping(c) for c in columns.values()), func.count())
+        .where(where)
+        .group_by(func.grouping_sets(*(tuple_(c) for c in columns.values())))
+    ).all()
+    counts: dict[str, dict[str, int]] = {name: {} for name in columns}
+    width = len(columns)
+    for row in rows:
+        for n, name in enumerate(columns):
+            if not row[width + n]:  # grouped by this column
+                counts[name][NONE if row[n] is None else row[n]] = row[-1]
+    return {
+        "by_status": {s: counts["status"].get(s, 0) for s in STATUSES},
+        "by_tactic": _sorted_counts(counts["tactic"]),
+        "by_siem": _sorted_counts(counts["siem"]),
+    }
+
+
+def _backlog(conn, tenant: str, now: datetime) -> dict:
+    """The open backlog now, whenever it was created: counts, per analyst and by age, in one query."""
+    bucket = case(
+        *[(incidents.c.created_at > now - timedelta(days=upper), name) for name, _, upper in AGE_BUCKETS if upper],
+        else_=AGE_BUCKETS[-1][0],
+    )
+    critical = incidents.c.severity == "critical"
+    rows = conn.execute(
+        select(incidents.c.assigned_to, bucket, critical, func.count())
+        .where(incidents.c.tenant_id == tenant, incidents.c.status.in_(OPEN_STATUSES))
+        .group_by(incidents.c.assigned_to, bucket, critical)
+    ).all()
+    by_assignee: Counter = Counter()
+    by_age: Counter = Counter()
+    critical_open = 0
+    for assignee, age, is_critical, count in rows:
+        by_assignee[NONE if assignee is None else assignee] += count
+        by_age[age] += count
+        critical_open += count if is_critical else 0
+    return {
+        "open": sum(by_age.values()),
+        "critical_open": critical_open,
+        "unassigned_open": by_assignee.get(NONE, 0),
+        "by_assignee": _sorted_counts(by_assignee),
+        "backlog_by_age": {name: by_age.get(name, 0) for name, _, _ in AGE_BUCKETS},
+    }
 
 
 def _per_day(conn, column, tenant, created_from, created_to) -> dict[str, int]:
     """Incidents per UTC day of `column` (created_at or resolved_at) within the range."""
     where = and_(*filter_conditions(tenant, IncidentFilter(created_from=created_from, created_to=created_to), column))
-    day = func.date_trunc("day", column)
+    day = func.floor(_epoch(column) / 86400)
     rows = conn.execute(select(day, func.count()).where(where, column.is_not(None)).group_by(day).order_by(day)).all()
-    return {row[0].date().isoformat(): row[1] for row in rows}
+    return {(EPOCH_DAY + timedelta(days=int(row[0]))).isoformat(): row[1] for row in rows}
+
+
+EPOCH_DAY = date(1970, 1, 1)
 
 
 def incident_stats(
@@ -109,45 +184,14 @@ def incident_stats(
     """Every statistic of the statistics page: of incidents created in the range (all when unset), and of
     the open backlog as it is now."""
     where = and_(*filter_conditions(tenant, IncidentFilter(created_from=created_from, created_to=created_to)))
-    is_open = incidents.c.status.in_(OPEN_STATUSES)
-    open_now = and_(incidents.c.tenant_id == tenant, is_open)
-    critical = incidents.c.severity == "critical"
-    now = now or utcnow()
-    age_days = _seconds(literal(now), incidents.c.created_at) / 86400.0
     with connection(engine) as conn:
-        total, critical_count = conn.execute(select(func.count(), func.count().filter(critical)).where(where)).one()
-        open_count, critical_open, unassigned_open = conn.execute(
-            select(
-                func.count(),
-                func.count().filter(critical),
-                func.count().filter(incidents.c.assigned_to.is_(None)),
-            ).where(open_now)
-        ).one()
-        bucket = case(
-            *[
-                (age_days < upper, name) if upper is not None else (age_days >= lower, name)
-                for name, lower, upper in AGE_BUCKETS
-            ],
-        )
-        backlog = _counts(conn, bucket, open_now, order=tuple(b[0] for b in AGE_BUCKETS))
-        mtta, mtta_by = _durations(conn, where, incidents.c.acknowledged_at, incidents.c.created_at)
-        mttr, mttr_by = _durations(conn, where, incidents.c.resolved_at, incidents.c.created_at)
+        period, mtta_by, mttr_by = _durations(conn, where)
         return Stats(
-            total=total,
-            open=open_count,
-            critical=critical_count,
-            critical_open=critical_open,
-            unassigned_open=unassigned_open,
-            by_severity=_counts(conn, incidents.c.severity, where, order=SEVERITIES),
-            by_status=_counts(conn, incidents.c.status, where, order=STATUSES),
-            by_tactic=_counts(conn, incidents.c.mitre_tactic, where),
-            by_siem=_counts(conn, incidents.c.source_siem, where),
-            by_assignee=_counts(conn, incidents.c.assigned_to, open_now),
+            **period,
+            **_breakdowns(conn, where),
+            **_backlog(conn, tenant, now or utcnow()),
             created_per_day=_per_day(conn, incidents.c.created_at, tenant, created_from, created_to),
             resolved_per_day=_per_day(conn, incidents.c.resolved_at, tenant, created_from, created_to),
-            backlog_by_age=backlog,
-            mtta=mtta,
-            mttr=mttr,
             mtta_by_severity=mtta_by,
             mttr_by_severity=mttr_by,
         )

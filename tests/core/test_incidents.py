@@ -397,6 +397,21 @@ def test_list_filters_sort_and_page(db):
     assert svc.distinct_values(db, tenant=A, column="source_siem") == ["Sentinel", "Splunk ES"]
 
 
+def test_every_page_of_every_sort_is_the_slice_of_the_whole_list(db):
+    """Pages in the second half are read backwards from the end: they must still be exactly the slice."""
+    severities = ("critical", "low", "low", "medium", "critical", "low", "informational")
+    for n, severity in enumerate(severities):  # ties: several share a time and a severity
+        new(db, title=f"incident {n}", severity=severity, at=T0 + timedelta(hours=n // 3))
+    for sort in svc.SORTS:
+        whole = [i.id for i in svc.list_incidents(db, tenant=A, sort=sort, limit=100).items]
+        assert len(whole) == len(severities)
+        for limit in (1, 2, 3, 5):
+            for offset in range(len(whole) + 2):
+                page = svc.list_incidents(db, tenant=A, sort=sort, limit=limit, offset=offset)
+                assert [i.id for i in page.items] == whole[offset : offset + limit], (sort, limit, offset)
+                assert (page.total, page.limit, page.offset) == (len(whole), limit, offset)
+
+
 def test_backdated_changes_must_fit_the_incidents_history(db):
     incident = new(db)
     with pytest.raises(ValidationError, match="before the incident's last change"):

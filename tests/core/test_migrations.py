@@ -11,13 +11,26 @@ from core.errors import DatabaseUnavailableError
 from core.models import metadata
 
 
+def _made_elsewhere(difference, dialect: str) -> bool:
+    """A model index that core/models.py creates on another database only (`ddl_if`; Alembic compares
+    copies of the indexes, which do not carry it, so they are found by name)."""
+    if difference[0] != "add_index":
+        return False
+    only_on = {
+        index.name: getattr(index, "_ddl_if", None) for table in metadata.tables.values() for index in table.indexes
+    }
+    condition = only_on.get(difference[1].name)
+    return condition is not None and condition.dialect not in (None, dialect)
+
+
 def test_migrated_schema_matches_the_models(engine):
-    postgres = engine.dialect.name == "postgresql"
+    dialect = engine.dialect.name
     with engine.connect() as conn:  # DuckDB reflects TEXT as VARCHAR (the same type there): compare types on PG
-        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": postgres}), metadata)
-    pg_only = ("add_index", "remove_index", "add_fk")  # not created on DuckDB (see core/models.py)
-    relevant = [d for d in differences if postgres or d[0] not in pg_only]
-    assert relevant == []
+        options = {"compare_type": dialect == "postgresql"}
+        differences = compare_metadata(MigrationContext.configure(conn, opts=options), metadata)
+    if dialect == "duckdb":  # DuckDB does not reflect foreign keys (there are none there)
+        differences = [d for d in differences if d[0] != "add_fk"]
+    assert [d for d in differences if not _made_elsewhere(d, dialect)] == []
     ensure_schema(engine)  # a second run is a no-op
 
 
@@ -51,8 +64,13 @@ def test_a_database_of_an_older_release_is_upgraded_with_its_data(db_url):
             text(f"INSERT INTO incidents ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"),
             {**row, "affected_assets": "[]", "iocs": "[]"},
         )
+        event = plan.events[0]
+        columns = ", ".join(f'"{k}"' for k in event)  # "at" is a keyword on DuckDB
+        values = ", ".join(f":{k}" for k in event)
+        conn.execute(text(f"INSERT INTO incident_events ({columns}) VALUES ({values})"), event)
     ensure_schema(engine)
     assert svc.get_incident(engine, tenant="t", incident_id=plan.incident.id).title == "from 0001"
+    assert [e.kind for e in svc.get_timeline(engine, tenant="t", incident_id=plan.incident.id)] == ["created"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() != "0001"
     engine.dispose()
