@@ -85,9 +85,12 @@ def create_engine_for(target: DatabaseTarget) -> Engine:
         @event.listens_for(engine, "connect")
         def _utc(dbapi_connection, _record):
             dbapi_connection.execute("SET TimeZone = 'UTC'")
+            dbapi_connection.execute("SET enable_progress_bar = false")  # it would print over the terminal
 
     else:
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+        # no JIT: it costs more to compile than it saves on queries that read indexes (PostgreSQL's advice for
+        # short queries)
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC -c jit=off"})
     try:
         with engine.connect():
             pass

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import Boolean, String, and_, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from core import attack
 from core.auth import authorise
@@ -24,7 +26,7 @@ from core.db import Bind, connection, transaction
 from core.errors import NotFoundError, ValidationError, VersionConflictError
 from core.iocs import refang
 from core.lifecycle import SEVERITIES, STATUSES, check_outcome, label, plan_transition
-from core.models import events, incidents
+from core.models import events, incidents, severity_rank
 from core.permissions import Principal, require
 from core.timeutil import as_utc, day_start, iso, utcnow
 from core.users import is_assignable
@@ -167,11 +169,6 @@ def _columns():
     return [incidents.c[name] for name in INCIDENT_FIELDS]
 
 
-def severity_rank():
-    """0 for critical .. 4 for informational, for 'most severe first' ordering."""
-    return case({s: i for i, s in enumerate(SEVERITIES)}, value=incidents.c.severity, else_=len(SEVERITIES))
-
-
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
@@ -242,8 +239,8 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
     The date range applies to `date_column` (created_at unless given)."""
     date_column = incidents.c.created_at if date_column is None else date_column
     conditions = [incidents.c.tenant_id == tenant]
-    if filters.severity:
-        conditions.append(incidents.c.severity.in_(list(filters.severity)))
+    if filters.severity:  # as ranks: PostgreSQL's list indexes are ordered by the rank
+        conditions.append(severity_rank().in_([literal_column(str(SEVERITIES.index(s))) for s in filters.severity]))
     if filters.status:
         conditions.append(incidents.c.status.in_(list(filters.status)))
     if filters.tactic:
@@ -264,7 +261,7 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
         conditions.append(incidents.c.assigned_to == filters.assignee)
     if filters.search and filters.search.strip():
         for word in search_words(filters.search):
-            conditions.append(incidents.c.search_text.contains(word, autoescape=True))
+            conditions.append(contains_text(incidents.c.search_text, word))
     if filters.created_from:
         conditions.append(date_column >= day_start(filters.created_from))
     if filters.created_to:
@@ -274,6 +271,39 @@ def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) ->
         elif end < date.max:  # the last day there is has no end to compare with
             conditions.append(date_column < day_start(end + timedelta(days=1)))
     return conditions
+
+
+class contains_text(FunctionElement):
+    """contains_text(column, word): `column` contains `word` literally (no wildcards). LIKE '%word%' with the
+    wildcards escaped, which PostgreSQL answers from its trigram index; on DuckDB contains(), about three times
+    faster than a LIKE whose pattern is a parameter."""
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, column, word: str):
+        escaped = word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        super().__init__(column, literal(word, String()), literal(escaped, String()))
+
+
+@compiles(contains_text)
+def _contains_like(element, compiler, **kw):
+    column, _, escaped = element.clauses
+    return f"{compiler.process(column, **kw)} LIKE '%%' || {compiler.process(escaped, **kw)} || '%%' ESCAPE '/'"
+
+
+@compiles(contains_text, "duckdb")
+def _contains_duckdb(element, compiler, **kw):
+    column, word, _ = element.clauses
+    return f"contains({compiler.process(column, **kw)}, {compiler.process(word, **kw)})"
+
+
+def check_filter(filters: IncidentFilter) -> None:
+    """ValidationError for a severity or status that does not exist (rather than an empty list)."""
+    for name, allowed in (("severity", SEVERITIES), ("status", STATUSES)):
+        unknown = [value for value in getattr(filters, name) if value not in allowed]
+        if unknown:
+            raise ValidationError({name: f"unknown {name} '{unknown[0]}'; use one of: {', '.join(allowed)}"})
 
 
 MAX_SEARCH_WORDS = 12
@@ -293,16 +323,19 @@ def search_words(search: str) -> list[str]:
     return refang(search).lower().split()  # 198.51.100[.]7 finds 198.51.100.7, as shown defanged
 
 
-def _order(sort: str, *, reverse: bool = False) -> list:
-    """The sort's keys, each ascending unless marked; the id last, so that the order is total (a page read
-    backwards from the end is exactly the page read forwards)."""
+def _sort_keys(sort: str) -> list[tuple]:
+    """(key, descending) of a sort; the id last, so that the order is total."""
     keys = {
         "newest": [(incidents.c.created_at, True)],
         "oldest": [(incidents.c.created_at, False)],
         "updated": [(incidents.c.updated_at, True)],
         "priority": [(severity_rank(), False), (incidents.c.created_at, False)],
-    }[sort] + [(incidents.c.id, False)]
-    return [key.desc() if descending != reverse else key.asc() for key, descending in keys]
+    }
+    return [*keys[sort], (incidents.c.id, False)]
+
+
+def _order(sort: str, *, reverse: bool = False) -> list:
+    return [key.desc() if descending != reverse else key.asc() for key, descending in _sort_keys(sort)]
 
 
 def list_incidents(
@@ -317,23 +350,53 @@ def list_incidents(
     """One page of matching incidents, and how many match in all."""
     if sort not in SORTS:
         raise ValidationError({"sort": f"unknown sort '{sort}'; use one of: {', '.join(SORTS)}"})
+    check_filter(filters)
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
     if not 0 <= offset <= MAX_OFFSET:
         raise ValidationError({"offset": f"must be between 0 and {MAX_OFFSET}"})
     where = and_(*filter_conditions(tenant, filters))
     with connection(engine) as conn:
-        total = conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one()
-        # A page in the second half is read backwards from the end: the database then sorts only the rows
-        # up to it (a top-N), not every row before it, so the last page is as quick as the first.
-        from_end = offset > total // 2
-        take, skip = limit, offset
-        if from_end:
-            take, skip = min(limit, max(total - offset, 0)), max(total - offset - limit, 0)
-        query = select(*_columns()).where(where).order_by(*_order(sort, reverse=from_end))
-        rows = conn.execute(query.limit(take).offset(skip)) if take else []
+        page = _scanned_page if conn.dialect.name == "duckdb" else _indexed_page
+        total, rows = page(conn, where, sort, limit, offset)
         items = [_row_to_incident(row) for row in rows]
-    return IncidentPage(items[::-1] if from_end else items, total, limit, offset)
+    return IncidentPage(items, total, limit, offset)
+
+
+def _indexed_page(conn: Connection, where, sort: str, limit: int, offset: int) -> tuple[int, list]:
+    """PostgreSQL: the count, then the page read in order from an index (core/models.py). A page in the second
+    half is read backwards from the end, so that the last page is as quick as the first."""
+    total = conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one()
+    from_end = offset > total // 2
+    take, skip = limit, offset
+    if from_end:
+        take, skip = min(limit, max(total - offset, 0)), max(total - offset - limit, 0)
+    query = select(*_columns()).where(where).order_by(*_order(sort, reverse=from_end)).limit(take).offset(skip)
+    rows = conn.execute(query).all() if take else []
+    return total, rows[::-1] if from_end else rows
+
+
+def _scanned_page(conn: Connection, where, sort: str, limit: int, offset: int) -> tuple[int, list]:
+    """DuckDB: one scan collects the row ids and sort keys of every match (its filters cost a scan each time,
+    a free-text search most), which give the count and the page; only the page's rows are read whole."""
+    keys = _sort_keys(sort)
+    matched = (
+        select(literal_column("rowid").label("row"), *(key.label(f"k{n}") for n, (key, _) in enumerate(keys)))
+        .where(where)
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
+    order = [matched.c[f"k{n}"].desc() if down else matched.c[f"k{n}"] for n, (_, down) in enumerate(keys)]
+    page = select(matched.c.row).order_by(*order).limit(limit).offset(offset)
+    total = select(func.count()).select_from(matched).scalar_subquery()
+    rows = conn.execute(
+        select(total.label("total"), *_columns())
+        .where(literal_column("incidents.rowid").in_(page))
+        .order_by(*_order(sort))
+    ).all()
+    if not rows:  # past the end (or nothing matches): the count alone
+        return conn.execute(select(func.count()).select_from(incidents).where(where)).scalar_one(), []
+    return rows[0].total, rows
 
 
 def iter_incidents(

@@ -17,10 +17,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import Grouping
 
-from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
+from core.lifecycle import CLASSIFICATIONS, OPEN_STATUSES, SEVERITIES, STATUSES
 
 metadata = MetaData()
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -109,9 +112,53 @@ incidents = Table(
         name="ck_classification",
     ),
     _pg_index("ix_incidents_tenant_status_created", "tenant_id", "status", "created_at"),
-    _pg_index("ix_incidents_tenant_created", "tenant_id", "created_at"),
+    _pg_index("ix_incidents_tenant_updated", "tenant_id", "updated_at"),
+    _pg_index("ix_incidents_tenant_resolved", "tenant_id", "resolved_at"),
+    # what the statistics read, so that PostgreSQL answers them from the index alone (the rows are wide)
+    _pg_index(
+        "ix_incidents_tenant_created",
+        "tenant_id",
+        "created_at",
+        postgresql_include=["severity", "status", "mitre_tactic", "source_siem", "acknowledged_at", "resolved_at"],
+    ),
+    _pg_index(
+        "ix_incidents_search",
+        "search_text",
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},  # LIKE '%word%' from trigrams (the pg_trgm extension)
+    ),
     _duckdb_key_index("ix_incidents_id", "id"),
 )
+
+
+def severity_rank(column=incidents.c.severity):
+    """0 for critical .. 4 for informational (5 for anything else): the 'most severe first' order. Rendered
+    with literal values, so that PostgreSQL matches it with the indexes built on it below."""
+    whens = [(column == literal_column(f"'{name}'"), literal_column(str(n))) for n, name in enumerate(SEVERITIES)]
+    return Grouping(case(*whens, else_=literal_column(str(len(SEVERITIES)))))  # indexed, it needs parentheses
+
+
+# PostgreSQL: each list the pages ask for often, in its default order (most severe, oldest first), read in
+# order from an index that also answers the count: the open queue, and the lists of one tactic, analyst or
+# source. `status` and `severity` are included so that a status or severity filter, and the count, need no row
+# (PostgreSQL reads an index alone only when it holds every column the query names, the rank's too).
+_PRIORITY = (severity_rank(), incidents.c.created_at, incidents.c.id)
+_pg_index(
+    "ix_incidents_open_priority",
+    incidents.c.tenant_id,
+    *_PRIORITY,
+    postgresql_include=["status", "severity", "assigned_to"],  # and the backlog statistics from it alone
+    postgresql_where=incidents.c.status.in_(OPEN_STATUSES),
+)
+_pg_index("ix_incidents_priority", incidents.c.tenant_id, *_PRIORITY, postgresql_include=["status", "severity"])
+for _name, _column in (("tactic", "mitre_tactic"), ("assignee", "assigned_to"), ("siem", "source_siem")):
+    _pg_index(
+        f"ix_incidents_{_name}_priority",
+        incidents.c.tenant_id,
+        incidents.c[_column],
+        *_PRIORITY,
+        postgresql_include=["status", "severity"],
+    )
 
 events = Table(
     "incident_events",
