@@ -25,6 +25,7 @@ from core.export import write_csv, write_json
 from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
 from core.permissions import ROLES, PermissionDeniedError
 from core.stats import incident_stats
+from core.timeutil import iso
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
 EXIT_SOME_REJECTED = 1  # import: some records were rejected (the others were imported)
@@ -138,6 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_password.add_argument("name")
     user_password.add_argument("--password-stdin", action="store_true", required=True)
 
+    token = add_command("token", help="API tokens for SIEMs and SOAR playbooks (operators with database access)")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_add = token_commands.add_parser("add", help="make a token for the tenant (it is printed once)")
+    token_add.add_argument("--name", required=True, help="the service account it acts as (made if missing)")
+    token_add.add_argument("--role", required=True, choices=ROLES, type=str.lower)
+    token_commands.add_parser("list", help="the tenant's tokens")
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token (by the id `token list` shows)")
+    token_revoke.add_argument("id")
+
+    serve = add_command("serve-api", help="serve the REST API (/api/v1/incidents; docs at /api/docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--openapi", action="store_true", help="print the OpenAPI document and exit")
+
     stats = add_command("stats", help="statistics (MTTA/MTTR, counts)")
     stats.add_argument("--from", dest="created_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     stats.add_argument("--to", dest="created_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
@@ -199,6 +214,28 @@ def _run_user(engine, args) -> None:
     else:
         auth.set_password(engine, username=args.name, password=_password_from_stdin())
         print(f"password set for {args.name}")
+
+
+def _run_token(engine, args) -> None:
+    from core import tokens
+
+    if args.token_command == "add":
+        token, info = tokens.add_token(
+            engine, tenant=args.tenant, name=args.name, role=args.role, created_by=args.actor or _default_actor()
+        )
+        print(token)
+        print(
+            f"token {info.id} acts as {info.username} ({info.role}) in tenant {info.tenant_id}; it is shown only now",
+            file=sys.stderr,
+        )
+    elif args.token_command == "list":
+        for info in tokens.list_tokens(engine, tenant=args.tenant):
+            used = iso(info.last_used_at) or "never used"
+            state = f"revoked {iso(info.revoked_at)}" if info.revoked_at else "active"
+            print(f"{info.id}  {info.username:<24} {info.role:<8} {state:<30} last used {used}")
+    else:
+        tokens.revoke_token(engine, tenant=args.tenant, token_id=args.id)
+        print(f"revoked {args.id}")
 
 
 def _ioc_arg(raw: str):
@@ -347,6 +384,8 @@ def _run(args) -> int:
             print(event.id)
         elif args.command == "user":
             _run_user(engine, args)
+        elif args.command == "token":
+            _run_token(engine, args)
         elif args.command == "import":
             return _run_import(engine, args)
         elif args.command == "stats":
@@ -375,10 +414,20 @@ def _print_stats(stats) -> None:
         print(f"by {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _serve_api(args) -> int:
+    import api
+
+    if args.openapi:
+        sys.stdout.write(api.openapi_document())
+    else:
+        api.serve(args.db, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _run(args)
+        return _serve_api(args) if args.command == "serve-api" else _run(args)
     except ValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -31,8 +31,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, insert
 
+from core.alerts import clean_alerts, plan_links
 from core.db import transaction
 from core.incidents import Planned, check_assignment, plan_comment, plan_create, plan_update
+from core.models import alerts as alerts_table
 from core.models import events, incidents, metadata
 from core.permissions import Principal, require
 from core.timeutil import as_utc, utcnow
@@ -145,6 +147,7 @@ class _Plan:
     data: dict
     created_at: datetime
     steps: list[dict] = field(default_factory=list)  # {"at", "by", and assign/severity/status/comment}
+    alerts: list[dict] = field(default_factory=list)  # escalated with it: {"source", "alert_id", "title", "raised_at"}
 
 
 def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], counts: Counter) -> None:
@@ -171,18 +174,22 @@ def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], c
 
 def _play(
     plan: _Plan, now: datetime, counts: Counter, dispatcher: str, roles: dict[tuple[str, str], str]
-) -> tuple[dict, list]:
-    """The incident's row after all its steps, and its timeline events, planned in memory by the service's
-    planners (`plan_create`, `plan_update`, `plan_comment`): the same validation, lifecycle and events as a
-    change made through the service, and the same rules of roles and assignees (`roles`: (tenant, user name)
-    -> role of each active user). An incident that arrives assigned (an automation created it) is assigned at
-    once by the tenant's `dispatcher` (a manager): only managers assign someone else."""
+) -> tuple[dict, list, list]:
+    """The incident's row after all its steps, its timeline events and its alerts, planned in memory by the
+    service's planners (`plan_create`, `plan_update`, `plan_comment`, `plan_links`): the same validation,
+    lifecycle and events as a change made through the service, and the same rules of roles and assignees
+    (`roles`: (tenant, user name) -> role of each active user). An incident that arrives assigned (an
+    automation created it) is assigned at once by the tenant's `dispatcher` (a manager): only managers
+    assign someone else."""
     tenant = plan.tenant
     require(Principal(tenant, plan.actor, plan.actor, roles.get((tenant, plan.actor), "viewer")), "create")
     data = dict(plan.data)
     assignee = data.pop("assigned_to", None)
     created = plan_create(tenant=tenant, actor=plan.actor, data=data, at=plan.created_at)
     incident, timeline = created.incident, list(created.events)
+    linked_at = plan.created_at + timedelta(seconds=1)  # the escalated alerts, just after the incident opened
+    linked, link_events = plan_links(incident, clean_alerts(plan.alerts), actor=plan.actor, at=linked_at)
+    timeline += link_events
 
     def change(by: str, changes: dict, at: datetime, *, move: bool = False) -> None:
         nonlocal incident
@@ -222,12 +229,12 @@ def _play(
         if "comment" in step:
             timeline.append(plan_comment(incident.id, tenant=tenant, actor=by, comment=step["comment"], at=at))
             counts["comments"] += 1
-    return Planned(incident, {}, []).row(), timeline
+    return Planned(incident, {}, []).row(), timeline, linked
 
 
-def generate_history(conn, *, now: datetime, count: int, seed: int) -> list[tuple[dict, list]]:
-    """`count` history incidents of the demo tenants as rows and timelines, planned but not written (for the
-    benchmark's bulk generator); adds the service accounts they need. The demo's users must exist."""
+def generate_history(conn, *, now: datetime, count: int, seed: int) -> list[tuple[dict, list, list]]:
+    """`count` history incidents of the demo tenants as rows, timelines and alerts, planned but not written
+    (for the benchmark's bulk generator); adds the service accounts they need. The demo's users must exist."""
     people = {tenant: info["users"] for tenant, info in _scenario_file()["tenants"].items()}
     return _played(conn, _history_plans(random.Random(seed), now, count, people), people, now, Counter())
 
@@ -241,12 +248,15 @@ def _played(conn, plans: list[_Plan], people: dict[str, list[dict]], now: dateti
     return [_play(plan, now, counts, dispatchers[plan.tenant], roles) for plan in plans]
 
 
-def _write(conn, played: list[tuple[dict, list]]) -> None:
-    """Insert played incidents and their timelines, a batch per statement."""
+def _write(conn, played: list[tuple[dict, list, list]]) -> None:
+    """Insert played incidents, their timelines and alerts, a batch per statement."""
     for start in range(0, len(played), WRITE_BATCH):
         batch = played[start : start + WRITE_BATCH]
-        conn.execute(insert(incidents), [row for row, _ in batch])
-        conn.execute(insert(events), [event for _, timeline in batch for event in timeline])
+        conn.execute(insert(incidents), [row for row, _, _ in batch])
+        conn.execute(insert(events), [event for _, timeline, _ in batch for event in timeline])
+        linked = [alert for _, _, alerts in batch for alert in alerts]
+        if linked:
+            conn.execute(insert(alerts_table), linked)
 
 
 # ------------------------------------------------------------------------------------------ scenarios
@@ -291,6 +301,11 @@ def _scenario_plan(scenario: dict, now: datetime) -> _Plan:
     data = {name: scenario[name] for name in fields if name in scenario}
     created = now - _ago(scenario["created"]["ago"])
     plan = _Plan(scenario["tenant"], scenario["created"]["by"], data, created)
+    for alert in scenario.get("alerts", []):  # the detections the SIEM escalated, raised before the incident
+        raised = now - _ago(alert["ago"])
+        if raised > created:
+            raise ValueError(f"scenario {scenario['key']}: alert {alert['alert_id']} raised after the incident")
+        plan.alerts.append({**{k: v for k, v in alert.items() if k != "ago"}, "raised_at": raised})
     previous = created
     for raw in scenario.get("steps", []):
         unknown = set(raw) - _STEP_KEYS

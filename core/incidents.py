@@ -449,7 +449,8 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
-def _event(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=None, note=None, version=None):
+def event_row(tenant, incident_id, *, at, actor, kind, field=None, old=None, new=None, note=None, version=None):
+    """A timeline event as a table row (values as text)."""
     return dict(
         tenant_id=tenant,
         id=str(uuid.uuid4()),
@@ -567,7 +568,7 @@ def plan_create(
         version=1,
     )
     incident = Incident(**values)
-    created = _event(tenant, incident.id, at=now, actor=actor, kind="created", note=incident.title, version=1)
+    created = event_row(tenant, incident.id, at=now, actor=actor, kind="created", note=incident.title, version=1)
     return Planned(incident, values, [created])
 
 
@@ -769,7 +770,7 @@ def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, a
         if diff.get("classification"):
             note = f"classified as {label(diff['classification'])}" + (f"; {note}" if note else "")
         result.append(
-            _event(
+            event_row(
                 tenant,
                 current.id,
                 kind="status_changed",
@@ -786,7 +787,7 @@ def _change_events(tenant, current: Incident, diff: dict, changes: Mapping, *, a
         if "status" in diff and name in ("classification", "resolution") and value is not None:
             continue  # named in the status change's note
         kind = "assigned" if name == "assigned_to" else "field_changed"
-        result.append(_event(tenant, current.id, kind=kind, field=name, old=old[name], new=value, **common))
+        result.append(event_row(tenant, current.id, kind=kind, field=name, old=old[name], new=value, **common))
     return result
 
 
@@ -829,7 +830,7 @@ def plan_comment(incident_id: str, *, tenant: str, actor: str, comment: str, at:
         body = text(comment, limit=MAX_COMMENT, required=True)
     except ValueError as exc:
         raise ValidationError({"comment": f"a comment {exc}"}) from None
-    return _event(tenant, incident_id, at=at, actor=actor, kind="comment", note=body)
+    return event_row(tenant, incident_id, at=at, actor=actor, kind="comment", note=body)
 
 
 def add_comment(

@@ -185,3 +185,36 @@ events = Table(
     _pg_index("ix_events_tenant_incident_at", "tenant_id", "incident_id", "at"),
     _duckdb_key_index("ix_events_incident", "incident_id"),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("id", String(32), nullable=False),  # the public part of the token, which finds it
+    Column("username", String(100), nullable=False),  # the user the token acts as (its role applies)
+    Column("secret_hash", String(64), nullable=False),  # SHA-256 of the secret part; never the secret
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("tenant_id", "id"),
+)
+
+alerts = Table(
+    "incident_alerts",
+    metadata,
+    Column("tenant_id", String(64), nullable=False),
+    Column("source", String(100), nullable=False),  # the system that raised the alert (a SIEM, an EDR)
+    Column("alert_id", String(200), nullable=False),  # its id there
+    Column("incident_id", String(36), nullable=False),
+    Column("title", String(500)),
+    Column("raised_at", DateTime(timezone=True)),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    Column("linked_by", String(100), nullable=False),
+    PrimaryKeyConstraint("tenant_id", "source", "alert_id"),  # an alert belongs to one incident
+    ForeignKeyConstraint(["tenant_id", "incident_id"], ["incidents.tenant_id", "incidents.id"]).ddl_if(
+        dialect="postgresql"
+    ),
+    _pg_index("ix_alerts_tenant_incident", "tenant_id", "incident_id"),
+    _duckdb_key_index("ix_alerts_incident", "incident_id"),
+)

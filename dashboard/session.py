@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from core import alerts as alert_service
 from core import auth
 from core import incidents as service
 from core import stats as stats_service
@@ -167,6 +168,11 @@ def analysts() -> list[users_service.User]:
 def detail(incident_id: str) -> service.IncidentDetail:
     """Never cached: the detail page must show the latest version to detect conflicts."""
     return service.get_detail(engine(), tenant=viewer().tenant, incident_id=incident_id)
+
+
+def alerts(incident_id: str) -> list[alert_service.Alert]:
+    """The alerts escalated into the incident (never cached, like the detail)."""
+    return alert_service.list_alerts(engine(), tenant=viewer().tenant, incident_id=incident_id)
 
 
 def exporter(writer: Callable, filters: service.IncidentFilter, sort: str) -> Callable[[], str]:

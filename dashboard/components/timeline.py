@@ -31,6 +31,7 @@ ICONS = {
     "assigned": ":material/person:",
     "field_changed": ":material/edit:",
     "comment": ":material/chat:",
+    "alert_linked": ":material/notifications_active:",
 }
 
 
@@ -72,6 +73,8 @@ def describe(
         return Described(icon, "created the incident")
     if event.kind == "comment":
         return Described(icon, "commented", event.note)
+    if event.kind == "alert_linked":
+        return Described(icon, f"linked the alert {event.new_value}", event.note)
     if event.kind == "status_changed":
         verb = (
             "reopened it"

@@ -121,6 +121,7 @@ def _timeline(incident, timeline) -> None:
     if incident.resolution:
         st.markdown("#### Resolution")
         st.markdown(md_escape(incident.resolution))
+    _alerts(incident)
 
     st.markdown("#### Timeline")
     if session.viewer().may("comment"):
@@ -133,6 +134,25 @@ def _timeline(incident, timeline) -> None:
             )
             if change.details:
                 st.markdown("  \n".join(md_escape(line) for line in change.details))
+
+
+def _alerts(incident) -> None:
+    """The alerts escalated into the incident, when a SIEM or a playbook linked any (shown as plain text)."""
+    linked = session.alerts(incident.id)
+    if not linked:
+        return
+    st.markdown(f"#### Alerts ({len(linked)})")
+    rows = [
+        {
+            "Source": alert.source,
+            "Alert id": alert.alert_id,
+            "Title": alert.title or "",
+            "Raised": local(alert.raised_at) if alert.raised_at else "—",
+            "Linked": f"{local(alert.linked_at)} by {session.display_name(alert.linked_by)}",
+        }
+        for alert in linked
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 250))
 
 
 def _comment_form(incident) -> None:

@@ -1,0 +1,250 @@
+"""The REST API (FastAPI): `/api/v1/incidents` for SIEMs, XDRs and SOAR playbooks.
+
+Every route calls the same `core` functions as the pages and the CLI, as the user its bearer token acts as
+(`core.tokens`): the tenant comes from the token, never from the request, and another tenant's incident
+answers 404 like a missing one. Errors are JSON (`Problem`): 400 malformed body, 401 no valid token, 403 the
+token's role may not, 404 not found, 409 changed meanwhile, 413 body too large, 422 invalid input, 503 the
+database is unavailable; never a stack trace.
+"""
+# no `from __future__ import annotations` here: FastAPI reads the routes' annotations at run time
+
+import logging
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+
+from api import schemas
+from api.limits import MAX_BODY_BYTES, BodyLimit
+from core import alerts as alert_service
+from core import incidents as service
+from core.errors import (
+    DatabaseUnavailableError,
+    IncidentError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
+from core.permissions import PermissionDeniedError, Principal
+from core.stats import incident_stats
+from core.tokens import TokenRejected, authenticate_token
+
+log = logging.getLogger("incidents.api")
+PREFIX = "/api/v1/incidents"
+ERRORS = {
+    status: {"model": schemas.Problem, "description": description}
+    for status, description in {
+        400: "malformed request",
+        401: "no valid API token",
+        403: "the token's role may not do this",
+        413: f"body larger than {MAX_BODY_BYTES} bytes",
+        422: "invalid input; `fields` says which",
+        503: "the database is unavailable",
+    }.items()
+}
+NOT_FOUND = {404: {"model": schemas.Problem, "description": "no such incident in the token's tenant"}}
+CONFLICT = {409: {"model": schemas.Problem, "description": "someone changed the incident meanwhile"}}
+STATUS = {
+    ValidationError: 422,
+    TokenRejected: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    VersionConflictError: 409,
+    DatabaseUnavailableError: 503,
+}
+
+
+def _problem(status: int, detail: str, fields: dict | None = None, headers: dict | None = None) -> JSONResponse:
+    body = schemas.Problem(detail=detail, fields=fields or {}).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _etag(incident: service.Incident) -> str:
+    return f'"{incident.version}"'
+
+
+def _expected_version(if_match: str | None, version: int | None) -> int | None:
+    """The version the client read: from If-Match ("3", W/"3" or 3) or the body's `version`."""
+    if if_match is None:
+        return version
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or int(tag) < 1:
+        raise ValidationError({"If-Match": 'send the ETag the incident was read with, e.g. "3"'})
+    if version is not None and version != int(tag):
+        raise ValidationError({"version": "the body's version and If-Match disagree"})
+    return int(tag)
+
+
+def _known_query_only(request: Request) -> None:
+    """A misspelt filter (severty=high) is an error, not silently ignored: it would widen the answer."""
+    route = request.scope.get("route")
+    known = {param.alias for param in getattr(getattr(route, "dependant", None), "query_params", [])}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationError({unknown[0]: f"is not a parameter here; use: {', '.join(sorted(known)) or 'none'}"})
+
+
+def _core_iocs(iocs):
+    return [i if isinstance(i, str) else i.model_dump(exclude_none=True) for i in iocs]
+
+
+def create_app(engine: Engine | None) -> FastAPI:
+    """The API on `engine` (None builds only the OpenAPI document)."""
+    app = FastAPI(
+        title="ThreatOps Incidents API",
+        version="1",
+        description=__doc__.split("\n\n", 1)[1].replace("\n", " "),
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.add_middleware(BodyLimit)
+    bearer = HTTPBearer(auto_error=False, description="a token from `incidents token add`: tio_…")
+
+    def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+        return authenticate_token(engine, credentials.credentials if credentials else None)
+
+    Caller = Annotated[Principal, Depends(caller)]
+    router = APIRouter(prefix=PREFIX, tags=["incidents"], responses=ERRORS, dependencies=[Depends(_known_query_only)])
+
+    def detail(who: Principal, incident: service.Incident, response: Response) -> dict:
+        response.headers["ETag"] = _etag(incident)
+        linked = alert_service.list_alerts(engine, tenant=who.tenant, incident_id=incident.id)
+        return {**incident.to_dict(), "alerts": [alert.to_dict() for alert in linked]}
+
+    @router.get("/", response_model=schemas.IncidentPage, summary="List incidents")
+    def list_incidents(
+        who: Caller,
+        severity: Annotated[list[schemas.Severity], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
+        status: Annotated[list[schemas.Status], Query()] = [],  # noqa: B006
+        mitre_tactic: str | None = None,
+        mitre_technique: str | None = None,
+        source_siem: str | None = None,
+        assigned_to: str | None = None,
+        unassigned: bool = False,
+        q: Annotated[str | None, Query(description="free text over titles, descriptions, IOCs, assets")] = None,
+        created_from: schemas.IsoDate | None = None,
+        created_to: Annotated[schemas.IsoDate | None, Query(description="inclusive")] = None,
+        sort: Literal[tuple(service.SORTS)] = "priority",  # type: ignore[valid-type]
+        limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+        offset: Annotated[int, Query(ge=0, le=service.MAX_OFFSET)] = 0,
+    ) -> dict:
+        filters = service.IncidentFilter(
+            severity=tuple(severity),
+            status=tuple(status),
+            tactic=mitre_tactic,
+            technique=mitre_technique,
+            source_siem=source_siem,
+            assignee=assigned_to,
+            unassigned=unassigned,
+            search=q,
+            created_from=created_from,
+            created_to=created_to,
+        )
+        page = service.list_incidents(engine, tenant=who.tenant, filters=filters, sort=sort, limit=limit, offset=offset)
+        return {"items": [i.to_dict() for i in page.items], "total": page.total, "limit": limit, "offset": offset}
+
+    @router.post(
+        "/",
+        response_model=schemas.IncidentWithAlerts,
+        status_code=201,
+        summary="Escalate alerts into an incident",
+        responses={200: {"model": schemas.IncidentWithAlerts, "description": "it existed: the alerts joined it"}},
+    )
+    def create_incident(who: Caller, body: schemas.IncidentCreate, response: Response) -> dict:
+        """Opens an incident, or, when its source reference or one of its alerts is already known, links the
+        alerts to that incident instead (201 created, 200 joined): a retried webhook never opens a second one."""
+        data = body.model_dump(exclude={"alerts"}, exclude_none=True)
+        data["iocs"] = _core_iocs(body.iocs)
+        result = alert_service.escalate(
+            engine,
+            tenant=who.tenant,
+            actor=who.username,
+            data=data,
+            alerts=[alert.model_dump() for alert in body.alerts],
+        )
+        response.status_code = 201 if result.created else 200
+        response.headers["Location"] = f"{PREFIX}/{result.incident.id}"
+        return detail(who, result.incident, response)
+
+    @router.get("/stats", response_model=schemas.Stats, summary="Statistics")
+    def stats(
+        who: Caller, created_from: schemas.IsoDate | None = None, created_to: schemas.IsoDate | None = None
+    ) -> dict:
+        """Counts, MTTA and MTTR of the incidents created in the period (all when unset), and the open backlog."""
+        return incident_stats(engine, tenant=who.tenant, created_from=created_from, created_to=created_to).to_dict()
+
+    @router.get("/{incident_id}", response_model=schemas.IncidentWithAlerts, responses=NOT_FOUND)
+    def get_incident(who: Caller, incident_id: str, response: Response) -> dict:
+        return detail(who, service.get_incident(engine, tenant=who.tenant, incident_id=incident_id), response)
+
+    @router.patch("/{incident_id}", response_model=schemas.IncidentWithAlerts, responses={**NOT_FOUND, **CONFLICT})
+    def patch_incident(
+        who: Caller,
+        incident_id: str,
+        body: schemas.IncidentPatch,
+        response: Response,
+        if_match: Annotated[str | None, Header(description="the ETag the incident was read with")] = None,
+    ) -> dict:
+        """Change the fields sent; a `status` moves the incident through the lifecycle with what that move
+        needs (resolution, classification, reason), stamping acknowledged/resolved/closed times once."""
+        changes = body.model_dump(exclude_unset=True)
+        expected = _expected_version(if_match, changes.pop("version", None))
+        if "iocs" in changes:
+            changes["iocs"] = _core_iocs(body.iocs or [])
+        incident = service.update_incident(
+            engine,
+            tenant=who.tenant,
+            actor=who.username,
+            incident_id=incident_id,
+            changes=changes,
+            expected_version=expected,
+        )
+        return detail(who, incident, response)
+
+    app.include_router(router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IncidentError)
+    def incident_error(_request: Request, exc: IncidentError) -> JSONResponse:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        fields = exc.errors if isinstance(exc, ValidationError) else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return _problem(status, str(exc), fields, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(error.get("type") == "json_invalid" for error in errors):
+            return _problem(400, "the body is not valid JSON")
+        fields = {".".join(str(p) for p in error["loc"][1:]) or error["loc"][0]: error["msg"] for error in errors}
+        return _problem(422, "; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette names only the first route's methods for a path with several
+            routes = [route for route in app.routes if route.matches(request.scope)[0] != Match.NONE]
+            headers["Allow"] = ", ".join(sorted({m for route in routes for m in getattr(route, "methods", ())}))
+        return _problem(exc.status_code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(DBAPIError)
+    def database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if type(exc.orig).__name__ == "TransactionException":  # DuckDB: a parallel request wrote the same row
+            return _problem(409, "another request changed the same data at the same moment; send it again")
+        log.exception("database error")
+        return _problem(503, "the database could not answer; try again shortly")
+
+    @app.exception_handler(Exception)
+    def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _problem(500, "internal error: the request was not completed; the server log has the details")
