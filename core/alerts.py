@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import DBAPIError
 
 from core import incidents as service
 from core.auth import authorise
-from core.db import Bind, connection, transaction
+from core.db import Bind, connection, insert_rows, transaction
 from core.errors import ValidationError
 from core.models import alerts, events
 from core.timeutil import as_utc, iso, utcnow
@@ -168,8 +168,8 @@ def _link(conn, tenant: str, actor: str, incident: service.Incident, new: list[d
     if not new:
         return []
     rows, timeline = plan_links(incident, new, actor=actor, at=max(utcnow(), incident.updated_at))
-    conn.execute(insert(alerts), rows)
-    conn.execute(insert(events), timeline)
+    insert_rows(conn, alerts, rows)
+    insert_rows(conn, events, timeline)
     return [Alert(**{k: v for k, v in row.items() if k != "tenant_id"}) for row in rows]
 
 

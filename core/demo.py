@@ -29,10 +29,10 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete
 
 from core.alerts import clean_alerts, plan_links
-from core.db import transaction
+from core.db import insert_rows, transaction
 from core.incidents import Planned, check_assignment, plan_comment, plan_create, plan_update
 from core.models import alerts as alerts_table
 from core.models import events, incidents, metadata
@@ -252,11 +252,9 @@ def _write(conn, played: list[tuple[dict, list, list]]) -> None:
     """Insert played incidents, their timelines and alerts, a batch per statement."""
     for start in range(0, len(played), WRITE_BATCH):
         batch = played[start : start + WRITE_BATCH]
-        conn.execute(insert(incidents), [row for row, _, _ in batch])
-        conn.execute(insert(events), [event for _, timeline, _ in batch for event in timeline])
-        linked = [alert for _, _, alerts in batch for alert in alerts]
-        if linked:
-            conn.execute(insert(alerts_table), linked)
+        insert_rows(conn, incidents, [row for row, _, _ in batch])
+        insert_rows(conn, events, [event for _, timeline, _ in batch for event in timeline])
+        insert_rows(conn, alerts_table, [alert for _, _, alerts in batch for alert in alerts])
 
 
 # ------------------------------------------------------------------------------------------ scenarios
