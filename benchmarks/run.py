@@ -4,9 +4,10 @@
 
 Without --db it uses a fresh DuckDB file in a temporary folder; with --db the database must be empty. The data
 is the demo's at scale (see benchmarks/generate.py). Every timed operation runs once to warm up, then
---repeat times; p50 and p95 are reported in milliseconds. `naive_list` (the whole tenant read into pandas)
-runs in a child process, so that its memory, reported as `naive_peak_rss_mb`, is told apart from the
-benchmark's own `peak_rss_mb`. When the real ServiceNow log is present (../shared/realdata), its import
+--repeat times; p50 and p95 are reported in milliseconds. The bulk loader and `naive_list` (the whole tenant
+read into pandas) run in child processes, so that their memory (`load.loader_peak_rss_mb`,
+`naive_peak_rss_mb`) is told apart from the `peak_rss_mb` of the process that runs the operations, the
+pages and the import. When the real ServiceNow log is present (../shared/realdata), its import
 (120k events, 20,769 incidents, into another tenant of the same database) is timed once.
 """
 
@@ -42,6 +43,10 @@ SERVICENOW = ROOT.parent / "shared" / "realdata" / "servicenow" / "incident_even
 TENANT = "acme"
 LEAD = "demo.manager"  # the demo's acme manager
 PAGE = 25  # what the list page shows
+
+
+def _peak_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def _timed(run: Callable[[], object], repeat: int) -> dict:
@@ -138,19 +143,31 @@ def naive_list(url: str) -> pd.DataFrame:
     return open_rows.assign(rank=open_rows["severity"].map(order)).sort_values(["rank", "created_at", "id"]).head(PAGE)
 
 
-def _naive_in_child(url: str, repeat: int) -> tuple[dict, int]:
-    """naive_list timed in a child process (the database is closed meanwhile: DuckDB allows one process)."""
+def _child_load(url: str, rows: int, seed: int) -> dict:
+    engine = create_engine_for(DatabaseTarget(url, "argument"))
+    try:
+        return generate.load(engine, rows, seed=seed)
+    finally:
+        engine.dispose()
+
+
+def _child_naive(url: str, repeat: int) -> dict:
+    return _timed(lambda: naive_list(url), repeat)
+
+
+def _in_child(job: str, *args) -> dict:
+    """Run `load` or `naive` in a child process, so that its memory is told apart from the benchmark's;
+    returns its result with the child's peak RSS as `peak_rss_mb`."""
     code = (
-        "import json, resource, sys; from benchmarks.run import naive_list, _timed; "
-        "url, repeat = sys.argv[1], int(sys.argv[2]); "
-        "r = _timed(lambda: naive_list(url), repeat); "
-        "print(json.dumps([r, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024]))"
+        "import json, resource, sys; from benchmarks import run; "
+        f"result = run._child_{job}(*json.loads(sys.argv[1])); "
+        "result['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024; "
+        "print(json.dumps(result))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, url, str(repeat)], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    figures, peak = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures, peak
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(args)], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the {job} child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _import_servicenow(engine) -> dict | None:
@@ -181,34 +198,40 @@ def main(argv: list[str] | None = None) -> int:
     ensure_schema(engine)
     if not is_empty(engine):
         parser.error(f"{DatabaseTarget(url, 'argument').masked} is not empty: the benchmark loads its own data")
+    engine.dispose()  # the loader runs in a child process (DuckDB lets one process open the file)
     start = time.perf_counter()
-    loaded = generate.load(engine, args.rows, seed=args.seed)
+    loaded = _in_child("load", url, args.rows, args.seed)
     load_s = time.perf_counter() - start
+    engine = create_engine_for(DatabaseTarget(url, "argument"))
     phases = ", ".join(f"{name.removesuffix('_s')} {seconds} s" for name, seconds in loaded["phases"].items())
     print(f"loaded {loaded['incidents']:,} incidents and {loaded['events']:,} events in {load_s:.1f} s ({phases})")
+    peaks = {}
 
     timed = {}
     for name, run in _operations(engine, url).items():
         timed[name] = _timed(run, args.repeat)
         print(f"  {name:<22} p50 {timed[name]['p50_ms']:>9.2f} ms   p95 {timed[name]['p95_ms']:>9.2f} ms", flush=True)
+    peaks["after_operations"] = _peak_mb()
     timed["load"] = {
         "rows_per_s": round(args.rows / load_s),
         "seconds": round(load_s, 1),
         "events": loaded["events"],
         **loaded["phases"],
+        "loader_peak_rss_mb": loaded["peak_rss_mb"],
     }
     imported = _import_servicenow(engine)
     if imported:
         timed["import_servicenow"] = imported
         print(f"  import_servicenow      {imported['seconds']:.1f} s ({imported['incidents']:,} incidents)")
-    peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peaks["after_import"] = peak_mb = _peak_mb()
     dialect = engine.dialect.name
     engine.dispose()
     import streamlit as st
 
     st.cache_resource.clear()  # the pages' engine too: DuckDB lets one process open the file
 
-    timed["naive_list"], naive_peak = _naive_in_child(url, max(3, args.repeat // 4))
+    timed["naive_list"] = _in_child("naive", url, max(3, args.repeat // 4))
+    naive_peak = timed["naive_list"].pop("peak_rss_mb")
     naive = timed["naive_list"]
     print(f"  {'naive_list':<22} p50 {naive['p50_ms']:>9.2f} ms   p95 {naive['p95_ms']:>9.2f} ms")
     report = {
@@ -216,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         "db": dialect,
         "results": timed,
         "peak_rss_mb": peak_mb,
+        "peak_rss_mb_by_phase": peaks,
         "naive_peak_rss_mb": naive_peak,
     }
     floor = timed["raw_sql_list"]["p50_ms"]

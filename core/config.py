@@ -5,6 +5,7 @@ loaded with the demo dataset on first use)."""
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ from core.errors import DatabaseUnavailableError
 
 ENV_URL = "INCIDENTS_DATABASE_URL"
 ENV_DATA_DIR = "INCIDENTS_DATA_DIR"
+ENV_DUCKDB_MEMORY = "INCIDENTS_DUCKDB_MEMORY_LIMIT"
+#: DuckDB's own default is 80% of the machine's memory, which it fills with cached data; an incident app
+#: needs far less (its queries stream, and a million incidents run well in this), and shares the laptop.
+DEFAULT_DUCKDB_MEMORY = "512MB"
 DEMO_TENANT = "acme"
 DEMO_ACTOR = "demo.analyst"
 SECRETS_FILES = (Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml")
@@ -45,6 +50,14 @@ def mask_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is shown without anything after a possible '@'
         return url.split("@")[-1]
+
+
+def duckdb_memory_limit() -> str:
+    """How much memory DuckDB may use (INCIDENTS_DUCKDB_MEMORY_LIMIT, e.g. '2GB'; default 512MB)."""
+    value = (os.environ.get(ENV_DUCKDB_MEMORY) or DEFAULT_DUCKDB_MEMORY).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", value, re.IGNORECASE):
+        raise DatabaseUnavailableError(f"{ENV_DUCKDB_MEMORY}='{value}': give a size such as 512MB or 2GB")
+    return value
 
 
 def default_database_path() -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Connection, Engine, Integer, create_engine, event, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from core.config import DatabaseTarget, mask_url, resolve_database
+from core.config import DatabaseTarget, duckdb_memory_limit, mask_url, resolve_database
 from core.errors import DatabaseUnavailableError
 
 MULTI_PROCESS_HINT = (
@@ -118,11 +118,13 @@ def create_engine_for(target: DatabaseTarget) -> Engine:
             except OSError as exc:
                 raise DatabaseUnavailableError(f"cannot open database {target.masked}: {exc.strerror or exc}") from None
         engine = create_engine(url)
+        memory = duckdb_memory_limit()
 
         @event.listens_for(engine, "connect")
-        def _utc(dbapi_connection, _record):
+        def _settings(dbapi_connection, _record):
             dbapi_connection.execute("SET TimeZone = 'UTC'")
             dbapi_connection.execute("SET enable_progress_bar = false")  # it would print over the terminal
+            dbapi_connection.execute(f"SET memory_limit = '{memory}'")
 
     else:
         # no JIT: it costs more to compile than it saves on queries that read indexes (PostgreSQL's advice for

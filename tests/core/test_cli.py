@@ -117,3 +117,37 @@ def test_console_entry_points_run_without_traceback(db_url):
         result = subprocess.run([*command, "--db", db_url, "show", "nope"], capture_output=True, text=True)
         assert result.returncode == 3, result.stderr
         assert result.stderr.strip() == "error: incident nope not found"
+
+
+def test_api_tokens_are_made_listed_and_revoked(cli, db_url):
+    from core.tokens import TokenRejected, authenticate_token
+
+    code, out, err = cli("--tenant", "acme", "token", "add", "--name", "soar", "--role", "analyst")
+    assert code == 0 and "shown only now" in err
+    token = out.strip()
+    assert token.startswith("tio_")
+    engine = create_engine_for(DatabaseTarget(db_url, "argument"))
+    try:
+        who = authenticate_token(engine, token)
+        assert (who.tenant, who.username, who.role) == ("acme", "soar", "analyst")
+        code, out, _ = cli("--tenant", "acme", "token", "list")
+        token_id = token.split("_")[1]
+        assert code == 0 and token_id in out and "active" in out and token.split("_")[2] not in out
+        assert cli("--tenant", "acme", "token", "add", "--name", "soar", "--role", "manager")[0] == 2  # role differs
+        assert cli("--tenant", "other", "token", "revoke", token_id)[0] == 2  # another tenant's token
+        assert cli("--tenant", "acme", "token", "revoke", token_id)[0] == 0
+        with pytest.raises(TokenRejected):
+            authenticate_token(engine, token)
+        assert "revoked" in cli("--tenant", "acme", "token", "list")[1]
+    finally:
+        engine.dispose()
+
+
+def test_serve_api_prints_the_openapi_document(capsys):
+    assert main(["serve-api", "--openapi"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document["paths"]) == {
+        "/api/v1/incidents/",
+        "/api/v1/incidents/stats",
+        "/api/v1/incidents/{incident_id}",
+    }

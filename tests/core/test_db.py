@@ -77,3 +77,21 @@ def test_the_embedded_default_starts_with_the_demo(monkeypatch, tmp_path):
         assert list_incidents(engine, tenant="acme").total > 100
     finally:
         engine.dispose()
+
+
+def test_duckdb_memory_is_bounded_and_a_bad_limit_is_a_clear_error(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    target = DatabaseTarget(f"duckdb:///{tmp_path / 'm.duckdb'}", "argument")
+    engine = create_engine_for(target)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT current_setting('memory_limit')")).scalar() == "488.2 MiB"  # 512 MB
+    engine.dispose()
+    monkeypatch.setenv("INCIDENTS_DUCKDB_MEMORY_LIMIT", "2GB")
+    engine = create_engine_for(target)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT current_setting('memory_limit')")).scalar() == "1.8 GiB"
+    engine.dispose()
+    monkeypatch.setenv("INCIDENTS_DUCKDB_MEMORY_LIMIT", "lots")
+    with pytest.raises(DatabaseUnavailableError, match="INCIDENTS_DUCKDB_MEMORY_LIMIT='lots'"):
+        create_engine_for(target)
