@@ -79,8 +79,8 @@ def _timed(phases: dict, name: str):
 
 @contextmanager
 def _indexes_rebuilt(conn, phases: dict):
-    """Drop the secondary indexes (and on PostgreSQL the timeline's foreign key), then build them again after
-    the load, as pg_restore does: building an index once is far quicker than updating it row by row."""
+    """Drop the secondary indexes (on PostgreSQL the keys too), then build them again after the load, as
+    pg_restore does: building an index once is far quicker than updating it row by row."""
     tables = "('incidents', 'incident_events')"
     keys = []
     if conn.dialect.name == "postgresql":
@@ -90,10 +90,12 @@ def _indexes_rebuilt(conn, phases: dict):
                 "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
             )
         ).all()
-        keys = conn.execute(
+        keys = conn.execute(  # foreign keys first: they depend on the primary keys
             text(
                 "SELECT conname, conrelid::regclass, pg_get_constraintdef(oid) FROM pg_constraint "
-                f"WHERE contype = 'f' AND conrelid::regclass::text IN {tables}"
+                f"WHERE (contype IN ('p', 'u') AND conrelid::regclass::text IN {tables}) OR (contype = 'f' "
+                f"AND (conrelid::regclass::text IN {tables} OR confrelid::regclass::text IN {tables})) "
+                "ORDER BY contype = 'f' DESC"
             )
         ).all()
     else:
@@ -111,7 +113,7 @@ def _indexes_rebuilt(conn, phases: dict):
             conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
         for _, definition in indexes:
             conn.execute(text(definition))
-        for name, table, definition in keys:
+        for name, table, definition in reversed(keys):
             conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
         conn.commit()
 
