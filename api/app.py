@@ -9,7 +9,7 @@ database is unavailable; never a stack trace.
 # no `from __future__ import annotations` here: FastAPI reads the routes' annotations at run time
 
 import logging
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +41,7 @@ ERRORS = {
     status: {"model": schemas.Problem, "description": description}
     for status, description in {
         400: "malformed request",
+        415: "the body is not sent as application/json",
         401: "no valid API token",
         403: "the token's role may not do this",
         413: f"body larger than {MAX_BODY_BYTES} bytes",
@@ -60,34 +61,61 @@ STATUS = {
 }
 
 
+#: core's names for what the API calls otherwise, in error messages
+API_NAMES = {"search": "q", "tactic": "mitre_tactic", "technique": "mitre_technique", "assignee": "assigned_to"}
+MAX_FIELD_ERRORS = 20
+
+
+def _printable(text: str) -> str:
+    """Text that JSON can carry: a lone surrogate (invalid Unicode someone sent) is shown escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _problem(status: int, detail: str, fields: dict | None = None, headers: dict | None = None) -> JSONResponse:
-    body = schemas.Problem(detail=detail, fields=fields or {}).model_dump()
-    return JSONResponse(body, status_code=status, headers=headers)
+    fields = dict(list((fields or {}).items())[:MAX_FIELD_ERRORS])  # a body of a thousand mistakes: the first
+    body = schemas.Problem(
+        detail=_printable(detail[:2000]),
+        fields={_printable(API_NAMES.get(k, k)): _printable(str(v)[:500]) for k, v in fields.items()},
+    )
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
 def _etag(incident: service.Incident) -> str:
-    return f'"{incident.version}"'
+    """The incident's version, as a weak tag: linking an alert adds to what GET shows but does not change the
+    incident, nor does it conflict with anyone's edit."""
+    return f'W/"{incident.version}"'
 
 
 def _expected_version(if_match: str | None, version: int | None) -> int | None:
-    """The version the client read: from If-Match ("3", W/"3" or 3) or the body's `version`."""
+    """The version the client read: from If-Match (W/"3", "3" or 3) or the body's `version`."""
     if if_match is None:
         return version
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or int(tag) < 1:
-        raise ValidationError({"If-Match": 'send the ETag the incident was read with, e.g. "3"'})
+    if not (tag.isascii() and tag.isdigit() and len(tag) <= 9 and int(tag) >= 1):
+        raise ValidationError({"If-Match": 'send the ETag the incident was read with, e.g. W/"3"'})
     if version is not None and version != int(tag):
         raise ValidationError({"version": "the body's version and If-Match disagree"})
     return int(tag)
 
 
-def _known_query_only(request: Request) -> None:
-    """A misspelt filter (severty=high) is an error, not silently ignored: it would widen the answer."""
+def _query_as_documented(request: Request) -> None:
+    """A misspelt filter (severty=high) is an error, not silently ignored (it would widen the answer), and so
+    is a single-valued parameter given twice (which one would count?)."""
     route = request.scope.get("route")
-    known = {param.alias for param in getattr(getattr(route, "dependant", None), "query_params", [])}
+    params = getattr(getattr(route, "dependant", None), "query_params", [])
+    known = {param.alias for param in params}
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise ValidationError({unknown[0]: f"is not a parameter here; use: {', '.join(sorted(known)) or 'none'}"})
+    repeatable = {param.alias for param in params if get_origin(param.field_info.annotation) is list}
+    for name in set(request.query_params) - repeatable:
+        if len(request.query_params.getlist(name)) > 1:
+            raise ValidationError({name: "is given more than once"})
+
+
+class UnsupportedMediaType(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(415, "send the body as JSON, with the header Content-Type: application/json")
 
 
 def _core_iocs(iocs):
@@ -111,7 +139,16 @@ def create_app(engine: Engine | None) -> FastAPI:
         return authenticate_token(engine, credentials.credentials if credentials else None)
 
     Caller = Annotated[Principal, Depends(caller)]
-    router = APIRouter(prefix=PREFIX, tags=["incidents"], responses=ERRORS, dependencies=[Depends(_known_query_only)])
+
+    def checked_caller(request: Request, who: Caller) -> Principal:  # the token first, then the request
+        _query_as_documented(request)
+        if request.method in ("POST", "PATCH"):
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/json":
+                raise UnsupportedMediaType()
+        return who
+
+    router = APIRouter(prefix=PREFIX, tags=["incidents"], responses=ERRORS, dependencies=[Depends(checked_caller)])
 
     def detail(who: Principal, incident: service.Incident, response: Response) -> dict:
         response.headers["ETag"] = _etag(incident)
@@ -213,6 +250,11 @@ def create_app(engine: Engine | None) -> FastAPI:
     return app
 
 
+def _location(loc: tuple) -> str:
+    """Where an invalid value was, as the client wrote it: `severity`, `alerts.0.alert_id`, `If-Match`."""
+    return ".".join(str(part) for part in loc[1:]) or str(loc[0])
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IncidentError)
     def incident_error(_request: Request, exc: IncidentError) -> JSONResponse:
@@ -226,7 +268,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(error.get("type") == "json_invalid" for error in errors):
             return _problem(400, "the body is not valid JSON")
-        fields = {".".join(str(p) for p in error["loc"][1:]) or error["loc"][0]: error["msg"] for error in errors}
+        fields = {
+            ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]): error["msg"].removeprefix(
+                "Value error, "
+            )
+            for error in errors
+        }
         return _problem(422, "; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
 
     @app.exception_handler(HTTPException)

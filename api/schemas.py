@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from core.iocs import IOC_TYPES
 from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
@@ -85,7 +85,7 @@ class IncidentPatch(Strict):
     resolution: str | None = Field(None, description="needed to resolve")
     classification: Classification | None = Field(None, description="needed to close")
     reason: str | None = Field(None, description="needed to reopen a resolved or closed incident")
-    version: int | None = Field(None, ge=1, description="the version you read (or send If-Match): 409 if it moved on")
+    version: StrictInt | None = Field(None, ge=1, description="the version you read (or If-Match): 409 if it moved on")
 
 
 class Ioc(BaseModel):

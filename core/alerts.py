@@ -58,7 +58,10 @@ def _when(value, where: str) -> datetime | None:
             raise ValidationError({where: f"'{value[:40]}' is not an ISO 8601 time"}) from None
     if not isinstance(value, datetime):
         raise ValidationError({where: "must be an ISO 8601 time"})
-    value = as_utc(value)
+    try:
+        value = as_utc(value)
+    except OverflowError:  # an offset that takes it out of the calendar (year 1 or 9999)
+        raise ValidationError({where: "is not a time that exists in UTC"}) from None
     if value > utcnow():
         raise ValidationError({where: f"{iso(value)} is in the future"})
     return value
@@ -69,8 +72,6 @@ def clean_alerts(raw: Sequence[Mapping]) -> list[dict]:
     future), in order, without repeats; ValidationError naming the alert and the field."""
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise ValidationError({"alerts": "must be a list of alerts"})
-    if len(raw) > MAX_ALERTS:
-        raise ValidationError({"alerts": f"at most {MAX_ALERTS} alerts at a time"})
     cleaned: dict[tuple[str, str], dict] = {}
     for n, alert in enumerate(raw):
         where = f"alerts[{n}]"
@@ -89,6 +90,8 @@ def clean_alerts(raw: Sequence[Mapping]) -> list[dict]:
             (source, alert_id),
             {"source": source, "alert_id": alert_id, "title": title, "raised_at": _when(alert.get("raised_at"), where)},
         )
+        if len(cleaned) > MAX_ALERTS:
+            raise ValidationError({"alerts": f"at most {MAX_ALERTS} different alerts at a time"})
     return list(cleaned.values())
 
 
@@ -106,37 +109,53 @@ def _linked(conn, tenant: str, keys: list[tuple[str, str]]) -> dict[tuple[str, s
 
 def escalate(engine: Bind, *, tenant: str, actor: str, data: Mapping, alerts: Sequence[Mapping] = ()) -> Escalation:
     """Open an incident for `data` with `alerts`, or link the alerts to the incident that already has the
-    same source reference (source_system + source_ref) or any of these alerts. Nothing is written unless
-    everything is valid; the incident data is validated in both cases."""
+    same source reference (source_system + source_ref), or, without a reference, to the incident that holds
+    some of these alerts already. Nothing is written unless everything is valid; the incident data is
+    validated in every case. Parallel escalations of the same incident join one another."""
     cleaned = clean_alerts(alerts)
-    service.plan_create(tenant=tenant, actor=actor, data=data)  # the same checks whichever way it goes
+    planned = service.plan_create(tenant=tenant, actor=actor, data=data).incident  # the checks, either way
+    reference = (planned.source_system, planned.source_ref) if planned.source_ref else None
     for attempt in range(RETRIES):
         try:
-            return _escalate(engine, tenant, actor, data, cleaned)
-        except DBAPIError:  # a parallel escalation created the incident or linked an alert first
+            return _escalate(engine, tenant, actor, data, reference, cleaned)
+        except (DBAPIError, _Raced):  # a parallel escalation created the incident or linked an alert first
             if attempt == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _escalate(engine: Bind, tenant: str, actor: str, data: Mapping, cleaned: list[dict]) -> Escalation:
+class _Raced(Exception):
+    """Another escalation created the incident with this source reference between our look and our write."""
+
+
+def _escalate(engine: Bind, tenant: str, actor: str, data: Mapping, reference, cleaned: list[dict]) -> Escalation:
     with transaction(engine) as conn:
         authorise(conn, tenant=tenant, actor=actor, action="create")
         known = _linked(conn, tenant, [(a["source"], a["alert_id"]) for a in cleaned])
+        holders = set(known.values())
         existing = None
-        if data.get("source_system") and data.get("source_ref"):
-            existing = service.find_by_source(
-                conn, tenant=tenant, source_system=data["source_system"], source_ref=data["source_ref"]
+        if reference:
+            existing = service.find_by_source(conn, tenant=tenant, source_system=reference[0], source_ref=reference[1])
+        if existing is None and holders and reference:  # one source reference is one incident, always
+            raise ValidationError(
+                {
+                    "alerts": f"these alerts already belong to incident {sorted(holders)[0]}, which has another source "
+                    "reference: escalate them with its reference, or with none"
+                }
             )
-        holders = set(known.values()) - {existing}
         if existing is None and len(holders) == 1:
             existing = holders.pop()
-        if holders:
+        if holders - {existing}:
             raise ValidationError(
                 {"alerts": "some of these alerts already belong to another incident: " + ", ".join(sorted(holders))}
             )
         if existing is None:
-            incident = service.create_incident(conn, tenant=tenant, actor=actor, data=data)
+            try:
+                incident = service.create_incident(conn, tenant=tenant, actor=actor, data=data)
+            except ValidationError as exc:
+                if reference and "source_ref" in exc.errors:
+                    raise _Raced() from exc
+                raise
         else:
             incident = service.get_incident(conn, tenant=tenant, incident_id=existing)
         linked = _link(conn, tenant, actor, incident, [a for a in cleaned if (a["source"], a["alert_id"]) not in known])
@@ -176,8 +195,8 @@ def _link(conn, tenant: str, actor: str, incident: service.Incident, new: list[d
 def list_alerts(engine: Bind, *, tenant: str, incident_id: str) -> list[Alert]:
     """The incident's alerts, oldest first; NotFoundError when the incident is not this tenant's."""
     with connection(engine) as conn:
-        service.get_incident(conn, tenant=tenant, incident_id=incident_id)
-        source, where = service.tenant_rows(conn, alerts, "incident_id", incident_id, tenant)
+        incident = service.get_incident(conn, tenant=tenant, incident_id=incident_id)
+        source, where = service.tenant_rows(conn, alerts, "incident_id", incident.id, tenant)
         rows = conn.execute(
             select(*(source.c[name] for name in Alert.__dataclass_fields__))
             .where(where)

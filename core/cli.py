@@ -126,26 +126,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = add_command("user", help="manage users (operators with database access)")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
-    user_add = user_commands.add_parser("add", help="add a user to a tenant")
+    user_add = user_commands.add_parser("add", parents=[sub_options], help="add a user to a tenant")
     user_add.add_argument("name")
     user_add.add_argument("--role", default="analyst", choices=ROLES, type=str.lower)
     user_add.add_argument("--email")
     user_add.add_argument("--display-name")
     user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    user_commands.add_parser("list", help="the tenant's users")
-    user_disable = user_commands.add_parser("disable", help="stop a user signing in or acting")
+    user_commands.add_parser("list", parents=[sub_options], help="the tenant's users")
+    user_disable = user_commands.add_parser("disable", parents=[sub_options], help="stop a user signing in or acting")
     user_disable.add_argument("name")
-    user_password = user_commands.add_parser("set-password", help="set a user's password (from standard input)")
+    user_password = user_commands.add_parser(
+        "set-password", parents=[sub_options], help="set a user's password (from standard input)"
+    )
     user_password.add_argument("name")
     user_password.add_argument("--password-stdin", action="store_true", required=True)
 
     token = add_command("token", help="API tokens for SIEMs and SOAR playbooks (operators with database access)")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    token_add = token_commands.add_parser("add", help="make a token for the tenant (it is printed once)")
+    token_add = token_commands.add_parser(
+        "add", parents=[sub_options], help="make a token for the tenant (it is printed once)"
+    )
     token_add.add_argument("--name", required=True, help="the service account it acts as (made if missing)")
     token_add.add_argument("--role", required=True, choices=ROLES, type=str.lower)
-    token_commands.add_parser("list", help="the tenant's tokens")
-    token_revoke = token_commands.add_parser("revoke", help="revoke a token (by the id `token list` shows)")
+    token_commands.add_parser("list", parents=[sub_options], help="the tenant's tokens")
+    token_revoke = token_commands.add_parser(
+        "revoke", parents=[sub_options], help="revoke a token (by the id `token list` shows)"
+    )
     token_revoke.add_argument("id")
 
     serve = add_command("serve-api", help="serve the REST API (/api/v1/incidents; docs at /api/docs)")
@@ -217,21 +223,25 @@ def _run_user(engine, args) -> None:
 
 
 def _run_token(engine, args) -> None:
-    from core import tokens
+    from core import tokens, users
 
     if args.token_command == "add":
+        new_tenant = not users.tenant_exists(engine, tenant=args.tenant)
         token, info = tokens.add_token(
             engine, tenant=args.tenant, name=args.name, role=args.role, created_by=args.actor or _default_actor()
         )
         print(token)
+        made = " (a new tenant: check its name)" if new_tenant else ""
         print(
-            f"token {info.id} acts as {info.username} ({info.role}) in tenant {info.tenant_id}; it is shown only now",
+            f"token {info.id} acts as {info.username} ({info.role}) in tenant {info.tenant_id}{made}; "
+            "it is shown only now",
             file=sys.stderr,
         )
     elif args.token_command == "list":
         for info in tokens.list_tokens(engine, tenant=args.tenant):
             used = iso(info.last_used_at) or "never used"
             state = f"revoked {iso(info.revoked_at)}" if info.revoked_at else "active"
+            state = state if info.user_active else f"{state}, account disabled (refused)"
             print(f"{info.id}  {info.username:<24} {info.role:<8} {state:<30} last used {used}")
     else:
         tokens.revoke_token(engine, tenant=args.tenant, token_id=args.id)

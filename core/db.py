@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Connection, Engine, Integer, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from core.config import DatabaseTarget, duckdb_memory_limit, mask_url, resolve_database
 from core.errors import DatabaseUnavailableError
@@ -66,17 +66,23 @@ def insert_rows(conn: Connection, table, rows: list[dict]) -> None:
         found = row.get(name)
         return json.dumps(found) if name in json_columns and found is not None else found
 
-    if conn.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([value(row, name) for name in columns])
-        return
-    if conn.dialect.name != "duckdb":
-        conn.execute(insert(table), rows)
-        return
+    try:
+        if conn.dialect.name == "postgresql":
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([value(row, name) for name in columns])
+        elif conn.dialect.name == "duckdb":
+            _insert_frame(raw, table, quoted, [[value(row, name) for name in columns] for row in rows])
+        else:
+            conn.execute(insert(table), rows)
+    except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy's own statements raise it (IntegrityError…)
+        raise DBAPIError.instance(f"INSERT INTO {table.name}", None, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
+def _insert_frame(raw, table, quoted: str, values: list[list]) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([[value(row, name) for name in columns] for row in rows], columns=columns)
+    frame = pd.DataFrame(values, columns=[column.name for column in table.columns])
     for column in table.columns:  # pandas would make a number column with a gap NaN, which is not NULL
         if isinstance(column.type, Integer):
             frame[column.name] = frame[column.name].astype("Int64")

@@ -169,12 +169,14 @@ def _columns():
     return [incidents.c[name] for name in INCIDENT_FIELDS]
 
 
-def _is_uuid(value: str) -> bool:
+def canonical_id(value) -> str | None:
+    """An incident id in its one stored form (lower-case, hyphenated UUID), or None if it is not one."""
+    if not isinstance(value, str) or len(value) > 45:  # the longest form Python reads: urn:uuid:{…}
+        return None
     try:
-        uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
 def tenant_rows(conn: Connection, table, key: str, value: str, tenant: str):
@@ -191,18 +193,14 @@ def tenant_rows(conn: Connection, table, key: str, value: str, tenant: str):
 
 def _fetch(conn: Connection, tenant: str, incident_id: str, *names: str):
     """The incident (or the named columns' row) of this tenant; NotFoundError otherwise."""
-    if not _is_uuid(incident_id):
+    key = canonical_id(incident_id)
+    if key is None:
         raise NotFoundError(str(incident_id)[:64])
-    source, where = tenant_rows(conn, incidents, "id", str(incident_id), tenant)
+    source, where = tenant_rows(conn, incidents, "id", key, tenant)
     row = conn.execute(select(*(source.c[name] for name in names or INCIDENT_FIELDS)).where(where)).first()
     if row is None:
-        raise NotFoundError(incident_id)
+        raise NotFoundError(key)
     return row if names else _row_to_incident(row)
-
-
-def _created_at(conn: Connection, tenant: str, incident_id: str) -> datetime:
-    """The incident's creation time; NotFoundError when it is not this tenant's."""
-    return as_utc(_fetch(conn, tenant, incident_id, "created_at").created_at)
 
 
 def get_incident(engine: Bind, *, tenant: str, incident_id: str) -> Incident:
@@ -213,8 +211,7 @@ def get_incident(engine: Bind, *, tenant: str, incident_id: str) -> Incident:
 def get_timeline(engine: Bind, *, tenant: str, incident_id: str) -> list[Event]:
     """The incident's events, newest first."""
     with connection(engine) as conn:
-        _fetch(conn, tenant, incident_id)
-        return _timeline(conn, tenant, incident_id)
+        return _timeline(conn, tenant, _fetch(conn, tenant, incident_id, "id").id)
 
 
 def _timeline(conn: Connection, tenant: str, incident_id: str) -> list[Event]:
@@ -230,7 +227,7 @@ def _timeline(conn: Connection, tenant: str, incident_id: str) -> list[Event]:
 def get_detail(engine: Bind, *, tenant: str, incident_id: str) -> IncidentDetail:
     with connection(engine) as conn:
         incident = _fetch(conn, tenant, incident_id)
-        return IncidentDetail(incident, _timeline(conn, tenant, incident_id))
+        return IncidentDetail(incident, _timeline(conn, tenant, incident.id))
 
 
 def filter_conditions(tenant: str, filters: IncidentFilter, date_column=None) -> list:
@@ -299,11 +296,17 @@ def _contains_duckdb(element, compiler, **kw):
 
 
 def check_filter(filters: IncidentFilter) -> None:
-    """ValidationError for a severity or status that does not exist (rather than an empty list)."""
+    """ValidationError for a severity or status that does not exist (rather than an empty list), and for
+    filter text that no field can hold (control characters, line breaks, over 200 characters)."""
     for name, allowed in (("severity", SEVERITIES), ("status", STATUSES)):
         unknown = [value for value in getattr(filters, name) if value not in allowed]
         if unknown:
             raise ValidationError({name: f"unknown {name} '{unknown[0]}'; use one of: {', '.join(allowed)}"})
+    for name in ("tactic", "technique", "source_siem", "assignee", "search"):
+        try:
+            text(getattr(filters, name), limit=MAX_SEARCH_LENGTH, single_line=True)
+        except ValueError as exc:
+            raise ValidationError({name: f"the filter {exc}"}) from None
 
 
 MAX_SEARCH_WORDS = 12
@@ -496,9 +499,12 @@ def _actor(actor: str) -> str:
 
 
 def check_assignment(who: Principal, before: str | None, after: str | None) -> None:
-    """Taking an incident or letting go of one's own is an analyst's; assigning anyone else is a manager's."""
-    taking = after == who.username
-    letting_go = after is None and before in (None, who.username)
+    """Taking an unassigned incident or letting go of one's own is an analyst's; assigning anyone else, or
+    taking over a colleague's incident, is a manager's (else two steps, take then let go, would unassign
+    anyone's)."""
+    mine_or_nobodys = before in (None, who.username)
+    taking = after == who.username and mine_or_nobodys
+    letting_go = after is None and mine_or_nobodys
     if not (taking or letting_go):
         require(who, "assign_others")
 
@@ -551,15 +557,15 @@ def plan_create(
         raise ValidationError(errors)
     if bool(cleaned.get("source_system")) != bool(cleaned.get("source_ref")):
         raise ValidationError({"source_ref": "a source reference needs both the source system and its id"})
-    if incident_id is not None and not _is_uuid(incident_id):
-        raise ValidationError({"id": f"'{incident_id[:64]}' is not a UUID"})
+    if incident_id is not None and canonical_id(incident_id) is None:
+        raise ValidationError({"id": f"'{str(incident_id)[:64]}' is not a UUID"})
     cleaned.update(check_attack_pair(cleaned))
     now = _when(at)
     values = {name: None for name in INCIDENT_FIELDS} | {"description": "", "affected_assets": [], "iocs": []}
     values.update(cleaned)
     values.update(
         tenant_id=tenant,
-        id=str(incident_id or uuid.uuid4()),
+        id=canonical_id(incident_id) if incident_id else str(uuid.uuid4()),
         status="new",
         created_at=now,
         updated_at=now,
@@ -839,13 +845,13 @@ def add_comment(
     """Add a comment to the timeline. Comments do not change the incident's version."""
     with transaction(engine) as conn:
         authorise(conn, tenant=tenant, actor=_actor(actor), action="comment")
-        created_at = _created_at(conn, tenant, incident_id)
+        found = _fetch(conn, tenant, incident_id, "id", "created_at")
         row = plan_comment(
-            incident_id,
+            found.id,
             tenant=tenant,
             actor=actor,
             comment=text,
-            at=_when(at, not_before=created_at, what="creation"),
+            at=_when(at, not_before=as_utc(found.created_at), what="creation"),
         )
         conn.execute(insert(events).values(row))
     return Event(**{k: v for k, v in row.items() if k != "tenant_id"})

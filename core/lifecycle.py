@@ -112,6 +112,8 @@ def plan_transition(
 
     if need.reason and not reason:
         raise TransitionError(f"reopening a {current} incident needs a reason", field="reason")
+    if reason and not need.reason:
+        raise TransitionError("a reason is given when reopening a resolved or closed incident", field="reason")
     if need.resolution and not (resolution or incident.get("resolution")):
         raise TransitionError("resolving needs a resolution text", field="resolution")
     if resolution:

@@ -44,6 +44,7 @@ class TokenInfo:
     tenant_id: str
     username: str
     role: str
+    user_active: bool  # a disabled account's tokens are refused however they are
     created_at: datetime
     created_by: str
     last_used_at: datetime | None
@@ -58,18 +59,24 @@ def _digest(secret: str) -> str:
 
 
 def add_token(engine: Bind, *, tenant: str, name: str, role: str, created_by: str) -> tuple[str, TokenInfo]:
-    """A new token acting as the tenant's user `name` (made with `role` if it does not exist yet; an
-    existing user must have that role). Returns the token, to be shown once, and its record."""
+    """A new token acting as the tenant's service account `name`, made with `role` by the first token (a
+    person's account is refused: a token must not act as someone). Returns the token, to be shown once, and
+    its record."""
     if role not in ROLES:
         raise ValidationError({"role": f"unknown role '{role}'; use one of: {', '.join(ROLES)}"})
     with transaction(engine) as conn:
-        existing = {user.username: user for user in list_users(conn, tenant=tenant, active_only=False)}
-        user = existing.get(name) or add_user(
-            conn, tenant=tenant, username=name, display_name=f"{name} (API)", role=role
-        )
+        user = {u.username: u for u in list_users(conn, tenant=tenant, active_only=False)}.get(name)
+        if user is None:
+            user = add_user(conn, tenant=tenant, username=name, display_name=f"{name} (API)", role=role)
+        elif not conn.execute(
+            select(api_tokens.c.id).where(api_tokens.c.tenant_id == tenant, api_tokens.c.username == name).limit(1)
+        ).first():
+            raise ValidationError(
+                {"name": f"'{name}' is a person's account: a token needs a service account of its own"}
+            )
         if user.role != role or not user.active:
             state = "disabled" if not user.active else f"a {user.role}"
-            raise ValidationError({"name": f"the user '{name}' already exists and is {state}; choose another name"})
+            raise ValidationError({"name": f"the service account '{name}' is {state}; choose another name"})
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         record = dict(
             tenant_id=tenant,
@@ -80,13 +87,13 @@ def add_token(engine: Bind, *, tenant: str, name: str, role: str, created_by: st
             created_by=created_by,
         )
         conn.execute(insert(api_tokens).values(**record))
-    info = TokenInfo(token_id, tenant, user.username, role, record["created_at"], created_by, None, None)
+    info = TokenInfo(token_id, tenant, user.username, role, True, record["created_at"], created_by, None, None)
     return f"{PREFIX}_{token_id}_{secret}", info
 
 
 def list_tokens(engine: Bind, *, tenant: str) -> list[TokenInfo]:
     with connection(engine) as conn:
-        roles = {user.username: user.role for user in list_users(conn, tenant=tenant, active_only=False)}
+        people = {user.username: user for user in list_users(conn, tenant=tenant, active_only=False)}
         rows = conn.execute(
             select(api_tokens).where(api_tokens.c.tenant_id == tenant).order_by(api_tokens.c.created_at)
         ).all()
@@ -95,7 +102,8 @@ def list_tokens(engine: Bind, *, tenant: str) -> list[TokenInfo]:
             r.id,
             r.tenant_id,
             r.username,
-            roles.get(r.username, "?"),
+            people[r.username].role if r.username in people else "?",
+            r.username in people and people[r.username].active,
             r.created_at,
             r.created_by,
             r.last_used_at,

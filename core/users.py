@@ -27,6 +27,11 @@ class User:
         return asdict(self)
 
 
+def tenant_exists(engine: Bind, *, tenant: str) -> bool:
+    with connection(engine) as conn:
+        return conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant)).first() is not None
+
+
 def ensure_tenant(engine: Bind, *, tenant: str, name: str | None = None) -> None:
     check_tenant(tenant)
     with transaction(engine) as conn:

@@ -36,7 +36,7 @@ EDITABLE_FIELDS = (
 
 #: characters that drive terminals or reorder text (C0/C1 controls, DEL, bidirectional overrides)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAK = re.compile("[\r\n\t]")
+_LINE_BREAK = re.compile("[\r\n\t\x85\u2028\u2029]")
 
 
 def text(value, *, limit: int, required: bool = False, single_line: bool = False) -> str | None:

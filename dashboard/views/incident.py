@@ -184,8 +184,11 @@ def _status_actions(incident, me) -> None:
         "Acknowledge", key=f"ack:{incident.id}", type="primary", icon=":material/visibility:"
     ):
         _save(incident, service.transition, "Acknowledged: now investigating", status="investigating")
-    if incident.assigned_to != me.username and quick.button(
-        "Assign to me", key=f"mine:{incident.id}", icon=":material/person_add:"
+    can_take = incident.assigned_to is None or me.may("assign_others")  # a colleague's is a manager's call
+    if (
+        incident.assigned_to != me.username
+        and can_take
+        and quick.button("Assign to me", key=f"mine:{incident.id}", icon=":material/person_add:")
     ):
         _save(incident, service.update_incident, "Assigned to you", changes={"assigned_to": me.username})
 
@@ -238,8 +241,13 @@ def _status_actions(incident, me) -> None:
         st.markdown("**Assignment and severity**")
         names = session.display_names()
         options = ["", *[u.username for u in session.analysts()]]
-        if not me.may("assign_others"):  # an analyst takes an incident or lets go of it
-            options = [u for u in options if u in ("", me.username, incident.assigned_to)]
+        if not me.may("assign_others"):  # an analyst takes an unassigned incident or lets go of their own
+            mine_or_nobodys = incident.assigned_to in (None, me.username)
+            options = ["", me.username] if mine_or_nobodys else [incident.assigned_to]
+            if not mine_or_nobodys:
+                st.caption(
+                    f"Assigned to {names.get(incident.assigned_to, incident.assigned_to)}: a manager reassigns it."
+                )
         current = incident.assigned_to if incident.assigned_to in options else ""
         assignee = st.selectbox(
             "Assignee",

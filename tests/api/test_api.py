@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def test_create_read_and_the_timeline_names_the_token(api, engine):
     assert created["mitre_tactic"] == "Command and Control"  # filled from the technique
     assert created["iocs"] == [{"type": "url", "value": "https://login-update.example.com/a"}]
     read = api("viewer", "GET", f"/{created['id']}")
-    assert read.status_code == 200 and read.headers["etag"] == '"1"'
+    assert read.status_code == 200 and read.headers["etag"] == 'W/"1"'
     assert {k: v for k, v in read.json().items() if k != "alerts"} == {
         k: v for k, v in created.items() if k != "alerts"
     }
@@ -155,7 +156,7 @@ def test_a_stale_version_is_a_conflict_that_names_who_changed_what(api):
     assert api("analyst", "PATCH", path, json={"title": "mine", "version": 1}).status_code == 409
     fresh = api("analyst", "GET", path).headers["etag"]
     done = api("analyst", "PATCH", path, json={"title": "mine"}, headers={"If-Match": fresh})
-    assert done.status_code == 200 and done.json()["title"] == "mine" and done.headers["etag"] == '"3"'
+    assert done.status_code == 200 and done.json()["title"] == "mine" and done.headers["etag"] == 'W/"3"'
 
 
 def test_tenants_never_see_each_other(api):
@@ -217,3 +218,95 @@ def test_the_checked_in_openapi_document_is_current():
     assert DOCS.read_text(encoding="utf-8") == openapi_document(), (
         "docs/openapi.json is stale: incidents serve-api --openapi > docs/openapi.json"
     )
+
+
+def test_the_api_shapes_carry_exactly_cores_fields():
+    """The OpenAPI shapes are written out for their documentation; they must not drift from core's data."""
+    from dataclasses import fields
+
+    from api import schemas
+    from core.alerts import Alert
+    from core.stats import DurationStats, Stats
+
+    for shape, data in ((schemas.Incident, svc.Incident), (schemas.Alert, Alert), (schemas.Stats, Stats)):
+        assert set(shape.model_fields) == {f.name for f in fields(data)}, shape.__name__
+    assert set(schemas.Duration.model_fields) == {f.name for f in fields(DurationStats)}
+    assert set(schemas.IncidentPatch.model_fields) == set(svc.UPDATABLE) | {"version"}
+
+
+def _at_once(count: int, call) -> list[httpx.Response]:
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def test_parallel_escalations_of_one_incident_join_it(api):
+    """A SIEM that sends the same case's alerts at the same moment gets one incident holding them all."""
+    body = {"title": "Burst", "severity": "high", "source_system": "siem", "source_ref": "case-9"}
+    answers = _at_once(
+        12, lambda n: api("analyst", "POST", "/", json={**body, "alerts": [{"source": "s", "alert_id": f"a{n}"}]})
+    )
+    assert sorted(r.status_code for r in answers) == [200] * 11 + [201], [
+        r.text for r in answers if r.status_code >= 300
+    ]
+    assert api("analyst", "GET", "/").json()["total"] == 1
+    incident_id = answers[0].json()["id"]
+    assert len(api("analyst", "GET", f"/{incident_id}").json()["alerts"]) == 12
+
+
+def test_parallel_escalations_of_one_alert_never_fail(api):
+    body = {"title": "Same alert", "severity": "low", "alerts": [{"source": "edr", "alert_id": "X1"}]}
+    answers = _at_once(12, lambda n: api("analyst", "POST", "/", json=body))
+    assert sorted(r.status_code for r in answers) == [200] * 11 + [201], [
+        r.text for r in answers if r.status_code >= 300
+    ]
+    assert api("analyst", "GET", "/").json()["total"] == 1
+
+
+def test_one_source_reference_is_one_incident(api):
+    first = {
+        "title": "x",
+        "severity": "low",
+        "source_system": "siem",
+        "source_ref": "R1",
+        "alerts": [{"source": "edr", "alert_id": "a1"}],
+    }
+    assert api("analyst", "POST", "/", json=first).status_code == 201
+    other_ref = {**first, "source_ref": "R2"}  # a known alert under another reference: refused, not half-joined
+    refused = api("analyst", "POST", "/", json=other_ref)
+    assert refused.status_code == 422 and "another source reference" in refused.json()["detail"]
+    assert api("analyst", "GET", "/").json()["total"] == 1
+
+
+def test_odd_input_is_a_clear_422_never_a_server_error(api):
+    incident = _new(api)
+    path = f"/{incident['id']}"
+    for if_match in ("\xb2".encode("latin-1"), "9" * 5000, "0", "abc"):  # ², as a header carries it
+        response = api("analyst", "PATCH", path, json={"title": "t"}, headers={"If-Match": if_match})
+        assert response.status_code == 422 and "If-Match" in response.json()["fields"], if_match
+    surrogate = b'{"title": "x", "severity": "low", "mitre_tactic": "\\ud800"}'
+    response = api("analyst", "POST", "/", content=surrogate, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"]
+    far = {
+        "title": "x",
+        "severity": "low",
+        "alerts": [{"source": "s", "alert_id": "1", "raised_at": "0001-01-01T00:00:00+01:00"}],
+    }
+    assert api("analyst", "POST", "/", json=far).status_code == 422
+    nul = api("analyst", "GET", "/", params={"q": "\x00"})
+    assert nul.status_code == 422 and "q" in nul.json()["fields"]
+    assert api("analyst", "GET", "/", params=[("sort", "newest"), ("sort", "oldest")]).status_code == 422
+    assert api("analyst", "GET", "/", params=[("severity", "high"), ("severity", "low")]).status_code == 200
+    plain = api("analyst", "POST", "/", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415 and "application/json" in plain.json()["detail"]
+    assert api("analyst", "PATCH", path, json={"title": "t", "version": True}).status_code == 422
+    assert api("analyst", "GET", f"/{incident['id'].upper()}").json()["id"] == incident["id"]
+    assert api("analyst", "GET", "/").json()["total"] == 1  # nothing of the above was written
+
+
+def test_an_analyst_takes_unassigned_incidents_but_not_a_colleagues(api, engine):
+    incident = _new(api)
+    path = f"/{incident['id']}"
+    assert api("manager", "PATCH", path, json={"assigned_to": "ana"}).status_code == 200
+    assert api("analyst", "PATCH", path, json={"assigned_to": "analyst-bot"}).status_code == 403
+    assert api("analyst", "PATCH", path, json={"assigned_to": None}).status_code == 403
+    assert api("analyst", "GET", path).json()["assigned_to"] == "ana"

@@ -134,6 +134,9 @@ def test_api_tokens_are_made_listed_and_revoked(cli, db_url):
         token_id = token.split("_")[1]
         assert code == 0 and token_id in out and "active" in out and token.split("_")[2] not in out
         assert cli("--tenant", "acme", "token", "add", "--name", "soar", "--role", "manager")[0] == 2  # role differs
+        code, _, err = cli("token", "add", "--name", "alice", "--role", "analyst")  # a person, not a service account
+        assert code == 2 and "person's account" in err
+        assert cli("token", "add", "--name", "soar", "--role", "analyst")[0] == 0  # a second token of the account
         assert cli("--tenant", "other", "token", "revoke", token_id)[0] == 2  # another tenant's token
         assert cli("--tenant", "acme", "token", "revoke", token_id)[0] == 0
         with pytest.raises(TokenRejected):
