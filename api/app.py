@@ -13,12 +13,15 @@ from typing import Annotated, Literal, get_origin
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from swagger_ui_bundle import swagger_ui_path
 
 from api import schemas
 from api.limits import MAX_BODY_BYTES, BodyLimit
@@ -128,11 +131,12 @@ def create_app(engine: Engine | None) -> FastAPI:
         title="ThreatOps Incidents API",
         version="1",
         description=__doc__.split("\n\n", 1)[1].replace("\n", " "),
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local files: FastAPI's own page loads Swagger UI from a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.add_middleware(BodyLimit)
+    _add_docs(app)
     bearer = HTTPBearer(auto_error=False, description="a token from `incidents token add`: tio_…")
 
     def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
@@ -210,6 +214,17 @@ def create_app(engine: Engine | None) -> FastAPI:
         response.headers["Location"] = f"{PREFIX}/{result.incident.id}"
         return detail(who, result.incident, response)
 
+    for view, method, status in ((list_incidents, "GET", 200), (create_incident, "POST", 201)):
+        # the same without the trailing slash: a webhook sender may not follow a redirect (nor should a POST)
+        router.add_api_route(
+            "",
+            view,
+            methods=[method],
+            status_code=status,
+            include_in_schema=False,
+            response_model=schemas.IncidentPage if method == "GET" else schemas.IncidentWithAlerts,
+        )
+
     @router.get("/stats", response_model=schemas.Stats, summary="Statistics")
     def stats(
         who: Caller, created_from: schemas.IsoDate | None = None, created_to: schemas.IsoDate | None = None
@@ -253,6 +268,22 @@ def create_app(engine: Engine | None) -> FastAPI:
 def _location(loc: tuple) -> str:
     """Where an invalid value was, as the client wrote it: `severity`, `alerts.0.alert_id`, `If-Match`."""
     return ".".join(str(part) for part in loc[1:]) or str(loc[0])
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Interactive documentation at /api/docs that works offline: Swagger UI from the swagger-ui-bundle
+    package, served by this app."""
+    app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title}: documentation",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
+        )
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from core.timeutil import utcnow
 
 
 def duration(value: timedelta | float | None) -> str:
-    """'45 min', '3.5 h', '2.1 d' for a timedelta or a number of seconds; '—' for none."""
+    """'45 min', '3.5 h', '2.1 d', '1.4 y' for a timedelta or a number of seconds; '—' for none."""
     if value is None:
         return "—"
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -16,7 +16,9 @@ def duration(value: timedelta | float | None) -> str:
         return f"{max(seconds, 0) / 60:.0f} min"
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    if seconds < 365 * 86400:
+        return f"{seconds / 86400:.1f} d"
+    return f"{seconds / (365.25 * 86400):.1f} y"
 
 
 def age(since: datetime, now: datetime | None = None) -> str:

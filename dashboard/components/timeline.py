@@ -134,7 +134,8 @@ def group_by_change(
             groups.append([event])
     changes = []
     for group in groups:
-        primary = next((e for e in group if e.kind == "status_changed"), group[0])
+        # the headline: the creation, else the status change, else the newest event of the save
+        primary = next((e for kind in ("created", "status_changed") for e in group if e.kind == kind), group[0])
         main = describe(primary, names, when)
         details = [main.body] if main.body else []
         for event in group:

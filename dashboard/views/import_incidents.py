@@ -15,6 +15,7 @@ from core.lifecycle import label
 from dashboard import session
 
 SAVED = "import_saved_upload"  # (upload id, path) of the upload being previewed and imported
+RESULT = "import_result"  # (upload id, report) of the last import
 
 
 def _saved(upload) -> Path:
@@ -87,7 +88,8 @@ def render() -> None:
     except UnreadableInput as exc:
         st.error(f"This file cannot be read: {exc}", icon=":material/error:")
         return
-    st.markdown(f"**Preview** · {fmt.label} · first {len(items)} records")
+    noun = "record" if len(items) == 1 else f"{len(items)} records"
+    st.markdown(f"**Preview** · {fmt.label} · the first {noun}")
     st.dataframe(_preview_table(items), hide_index=True, width="stretch")
 
     if st.button("Import", type="primary", icon=":material/upload:", key="import_go"):
@@ -104,9 +106,10 @@ def render() -> None:
             status.update(
                 label=f"Import finished: {report.summary()}", state="complete" if not report.rejected else "error"
             )
-        st.session_state["import_result"] = report
-    report = st.session_state.get("import_result")
-    if report is not None:
+        st.session_state[RESULT] = (upload.file_id, report)
+    shown = st.session_state.get(RESULT)
+    if shown is not None and shown[0] == upload.file_id:  # the result of this file, not of the one before
+        report = shown[1]
         cols = st.columns(5)
         for col, (name, value) in zip(
             cols,
@@ -127,6 +130,8 @@ def render() -> None:
                 hide_index=True,
                 width="stretch",
             )
+        if report.created or report.updated:
+            st.page_link("views/incidents.py", label="Open the incidents", icon=":material/list:")
 
 
 render()

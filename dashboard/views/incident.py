@@ -144,15 +144,26 @@ def _alerts(incident) -> None:
     st.markdown(f"#### Alerts ({len(linked)})")
     rows = [
         {
-            "Source": alert.source,
-            "Alert id": alert.alert_id,
-            "Title": alert.title or "",
             "Raised": local(alert.raised_at) if alert.raised_at else "—",
-            "Linked": f"{local(alert.linked_at)} by {session.display_name(alert.linked_by)}",
+            "Source": alert.source,
+            "Title": alert.title or "",
+            "Alert id": alert.alert_id,
         }
         for alert in linked
     ]
-    st.dataframe(rows, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 250))
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(rows), 250),
+        column_config={
+            "Raised": st.column_config.TextColumn(width=135),
+            "Source": st.column_config.TextColumn(width=120),
+            "Title": st.column_config.TextColumn(width=250),
+        },
+    )
+    last = linked[-1]
+    st.caption(f"Last linked {local(last.linked_at)} by {md_escape(session.display_name(last.linked_by))}")
 
 
 def _comment_form(incident) -> None:

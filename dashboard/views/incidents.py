@@ -89,24 +89,28 @@ def render() -> None:
     noun = "incident" if page.total == 1 else "incidents"
     st.caption(
         f"Showing {first}–{page.offset + len(page.items)} of **{page.total}** {noun} · "
-        f"sorted by {SORTS[sort].lower()} · select a row to open it"
+        f"sorted by {SORTS[sort].lower()} · click an incident to open it"
     )
     event = st.dataframe(
         coloured_table(_table(page.items)),
         key="incident_table",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["single-row", "single-cell"],  # a click on any cell opens its incident, as a link would
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(page.items), 38 + 35 * PAGE_SIZE),
-        column_config={
-            "Severity": st.column_config.TextColumn(width=95),
-            "Status": st.column_config.TextColumn(width=110),
-            "Title": st.column_config.TextColumn(width="large"),
-            "Age": st.column_config.TextColumn(width="small", help="Time since the incident was created"),
+        column_config={  # widths that fit a 1440-pixel screen; a long title shows whole on hover
+            "Severity": st.column_config.TextColumn(width=85),
+            "Title": st.column_config.TextColumn(width=330),
+            "Status": st.column_config.TextColumn(width=105),
+            "Age": st.column_config.TextColumn(width=65, help="Time since the incident was created"),
+            "Assignee": st.column_config.TextColumn(width=125),
+            "Tactic": st.column_config.TextColumn(width=125),
+            "Source": st.column_config.TextColumn(width=105),
         },
     )
-    rows = event.selection.rows if event else []
+    selection = event.selection if event else None
+    rows = [*selection.rows, *(cell[0] for cell in selection.cells)] if selection else []
     if rows:
         incident_id = page.items[rows[0]].id
         st.session_state.pop("incident_table", None)

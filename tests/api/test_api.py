@@ -310,3 +310,18 @@ def test_an_analyst_takes_unassigned_incidents_but_not_a_colleagues(api, engine)
     assert api("analyst", "PATCH", path, json={"assigned_to": "analyst-bot"}).status_code == 403
     assert api("analyst", "PATCH", path, json={"assigned_to": None}).status_code == 403
     assert api("analyst", "GET", path).json()["assigned_to"] == "ana"
+
+
+def test_the_interactive_documentation_works_offline(server):
+    page = httpx.get(f"{server.url}/api/docs")
+    assert page.status_code == 200 and "cdn" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/api/docs/assets/{asset}" in page.text
+        assert httpx.get(f"{server.url}/api/docs/assets/{asset}").status_code == 200
+
+
+def test_the_collection_answers_without_its_trailing_slash_too(api):
+    created = api("analyst", "POST", "", json={"title": "from a webhook", "severity": "low"})
+    assert created.status_code == 201
+    listed = api("analyst", "GET", "")
+    assert listed.status_code == 200 and listed.json()["total"] == 1

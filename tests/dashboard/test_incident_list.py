@@ -63,6 +63,15 @@ def test_selecting_a_row_opens_that_incident(seeded, app):
     assert app.query_params["id"] in (seeded["high"].id, [seeded["high"].id])
 
 
+def test_clicking_a_cell_of_a_row_opens_that_incident(seeded, app):
+    app.run()
+    row = titles(app).index("Beacon to rare domain")
+    app.session_state["incident_table"] = {"selection": {"rows": [], "columns": [], "cells": [[row, "Title"]]}}
+    app.run()
+    assert not app.exception
+    assert app.query_params["id"] in (seeded["high"].id, [seeded["high"].id])
+
+
 def test_helpful_empty_state(seeded, app):
     app.run()
     app.text_input(key="f_search").input("no such thing anywhere").run()
