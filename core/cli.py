@@ -22,6 +22,7 @@ from core.config import DEMO_TENANT, resolve_database
 from core.db import open_database
 from core.errors import DatabaseUnavailableError, NotFoundError, ValidationError, VersionConflictError
 from core.export import write_csv, write_json
+from core.iocs import defang
 from core.lifecycle import CLASSIFICATIONS, SEVERITIES, STATUSES
 from core.permissions import ROLES, PermissionDeniedError
 from core.stats import incident_stats
@@ -265,12 +266,15 @@ def _print_incident(incident: service.Incident, timeline=None) -> None:
     data = incident.to_dict()
     width = max(len(k) for k in data)
     for key, value in data.items():
-        if isinstance(value, list):
-            value = ", ".join(v["value"] if isinstance(v, dict) else v for v in value)
+        if key == "iocs":  # defanged, as the dashboard shows them: safe to paste into a chat or a ticket
+            value = ", ".join(f"{defang(v['type'], v['value'])} ({v['type']})" for v in value)
+        elif isinstance(value, list):
+            value = ", ".join(value)
         print(f"{key:<{width}}  {'' if value is None else value}")
     for event in timeline or []:
-        change = f"{event.field}: {event.old_value} -> {event.new_value}" if event.field else ""
-        print(f"  {event.to_dict()['at']}  {event.actor:<16} {event.kind:<15} {change} {event.note or ''}".rstrip())
+        change = f"{event.field}: {event.old_value or '—'} -> {event.new_value or '—'}" if event.field else ""
+        note = (event.note or "").replace("\n", " ")
+        print(f"  {event.to_dict()['at']}  {event.actor:<24} {event.kind:<15} {change} {note}".rstrip())
 
 
 def _cell(value, width: int) -> str:

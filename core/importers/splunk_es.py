@@ -30,7 +30,7 @@ from core.importers.base import RecordError, SourceRecord, as_list, first
 from core.importers.jsonfiles import json_records, unique
 
 SOURCE_SYSTEM = "splunk_es"
-SOURCE_SIEM = "Splunk Enterprise Security"
+SOURCE_SIEM = "Splunk ES"  # as the demo, the dashboard and SOAR playbooks name it
 
 _KEYS = (
     "status_label",

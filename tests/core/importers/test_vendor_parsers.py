@@ -289,7 +289,7 @@ def test_splunk_fixture():
     records, errors = read(splunk_es, FIXTURE_FILES["splunk_es"])
     assert errors == []
     c2, brute = records
-    assert c2.source_system == "splunk_es" and c2.source_siem == "Splunk Enterprise Security"
+    assert c2.source_system == "splunk_es" and c2.source_siem == "Splunk ES"
     assert c2.location == "splunk_es_notable.json[0]"
     assert c2.source_ref.endswith("@@notable@@11112222333344445555666677778888")  # event_id
     assert c2.title == "Outbound traffic from 203.0.113.50 to a known C2 server"  # $dest$ filled in
