@@ -157,9 +157,9 @@ def _alerts(incident) -> None:
         width="stretch",
         height=min(38 + 35 * len(rows), 250),
         column_config={
-            "Raised": st.column_config.TextColumn(width=135),
+            "Raised": st.column_config.TextColumn(width=150),
             "Source": st.column_config.TextColumn(width=120),
-            "Title": st.column_config.TextColumn(width=250),
+            "Title": st.column_config.TextColumn(width=240),
         },
     )
     last = linked[-1]
