@@ -10,13 +10,12 @@ a transaction per hundred thousand; the secondary indexes are built after the ro
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import contextmanager
 
-import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, text
 
+from core.db import insert_rows
 from core.demo import generate_history, load_demo
 from core.models import events, incidents
 from core.timeutil import utcnow
@@ -24,31 +23,19 @@ from core.timeutil import utcnow
 POOL = 5_000  # prototype incidents; each copy differs in id and times
 BATCH = 100_000  # incidents per transaction
 MAX_SHIFT_S = 36 * 3600
-JSON_COLUMNS = ("affected_assets", "iocs", "source_record")
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    """The rows as a DataFrame, JSON columns as JSON text."""
-    json_columns = [name for name in JSON_COLUMNS if name in columns]
-    rows = [{**row, **{n: None if row.get(n) is None else json.dumps(row[n]) for n in json_columns}} for row in rows]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _stage(conn, name: str, frame: pd.DataFrame) -> None:
-    """A temporary table with the frame's rows (DuckDB reads the DataFrame; PostgreSQL takes COPY)."""
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "duckdb":
-        raw.register("staged_frame", frame)
-        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM staged_frame")
-        raw.unregister("staged_frame")
-        return
-    source = {"bench_proto": incidents, "bench_proto_events": events}[name]
-    types = {c.name: c.type.compile(conn.dialect) for c in source.columns}
-    columns = ", ".join(f"{c} {types.get(c, 'integer')}" for c in frame.columns)
-    conn.execute(text(f"CREATE TEMP TABLE {name} ({columns})"))
-    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN") as copy:
-        for row in frame.itertuples(index=False):
-            copy.write_row([None if pd.isna(v) else v for v in row])
+def _staged(conn, name: str, source, rows: list[dict]) -> None:
+    """A temporary table of `source`'s columns and a prototype number, filled by the app's own bulk insert."""
+    table = Table(
+        name,
+        MetaData(),
+        *(Column(column.name, column.type) for column in source.columns),
+        Column("proto", Integer),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(conn)
+    insert_rows(conn, table, rows)
 
 
 def _shifted(column: str) -> str:
@@ -127,16 +114,9 @@ def load(engine: Engine, rows: int, *, seed: int = 1, pool: int = POOL) -> dict:
     with engine.connect() as conn, _indexes_rebuilt(conn, phases):
         with _timed(phases, "prototypes_s"):
             played = generate_history(conn, now=now, count=pool, seed=seed)
-            incident_columns = [c.name for c in incidents.columns]
-            event_columns = [c.name for c in events.columns]
-            protos = _frame([row for row, _, _ in played], incident_columns)
-            protos["proto"] = range(len(played))
-            timeline = _frame(
-                [{**event, "proto": n} for n, (_, planned, _) in enumerate(played) for event in planned],
-                [*event_columns, "proto"],
-            ).astype({"version": "Int64"})
-            _stage(conn, "bench_proto", protos)
-            _stage(conn, "bench_proto_events", timeline)
+            _staged(conn, "bench_proto", incidents, [{**row, "proto": n} for n, (row, _, _) in enumerate(played)])
+            timeline = [{**event, "proto": n} for n, (_, planned, _) in enumerate(played) for event in planned]
+            _staged(conn, "bench_proto_events", events, timeline)
             conn.execute(text("SELECT setseed(:s)"), {"s": (seed % 1000) / 1000})
             conn.commit()
         times = ("acknowledged_at", "resolved_at", "closed_at", "created_at", "updated_at")
