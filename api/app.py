@@ -154,9 +154,9 @@ def create_app(engine: Engine | None) -> FastAPI:
 
     router = APIRouter(prefix=PREFIX, tags=["incidents"], responses=ERRORS, dependencies=[Depends(checked_caller)])
 
-    def detail(who: Principal, incident: service.Incident, response: Response) -> dict:
+    def detail(incident: service.Incident, response: Response) -> dict:
         response.headers["ETag"] = _etag(incident)
-        linked = alert_service.list_alerts(engine, tenant=who.tenant, incident_id=incident.id)
+        linked = alert_service.alerts_of(engine, incident)
         return {**incident.to_dict(), "alerts": [alert.to_dict() for alert in linked]}
 
     @router.get("/", response_model=schemas.IncidentPage, summary="List incidents")
@@ -212,7 +212,7 @@ def create_app(engine: Engine | None) -> FastAPI:
         )
         response.status_code = 201 if result.created else 200
         response.headers["Location"] = f"{PREFIX}/{result.incident.id}"
-        return detail(who, result.incident, response)
+        return detail(result.incident, response)
 
     for view, method, status in ((list_incidents, "GET", 200), (create_incident, "POST", 201)):
         # the same without the trailing slash: a webhook sender may not follow a redirect (nor should a POST)
@@ -234,7 +234,7 @@ def create_app(engine: Engine | None) -> FastAPI:
 
     @router.get("/{incident_id}", response_model=schemas.IncidentWithAlerts, responses=NOT_FOUND)
     def get_incident(who: Caller, incident_id: str, response: Response) -> dict:
-        return detail(who, service.get_incident(engine, tenant=who.tenant, incident_id=incident_id), response)
+        return detail(service.get_incident(engine, tenant=who.tenant, incident_id=incident_id), response)
 
     @router.patch("/{incident_id}", response_model=schemas.IncidentWithAlerts, responses={**NOT_FOUND, **CONFLICT})
     def patch_incident(
@@ -258,7 +258,7 @@ def create_app(engine: Engine | None) -> FastAPI:
             changes=changes,
             expected_version=expected,
         )
-        return detail(who, incident, response)
+        return detail(incident, response)
 
     app.include_router(router)
     _add_error_handlers(app)

@@ -33,12 +33,12 @@ from sqlalchemy import Engine, delete
 
 from core.alerts import clean_alerts, plan_links
 from core.db import insert_rows, transaction
-from core.incidents import Planned, check_assignment, plan_comment, plan_create, plan_update
+from core.incidents import Planned, check_permitted, plan_comment, plan_create, plan_update
 from core.models import alerts as alerts_table
 from core.models import events, incidents, metadata
 from core.permissions import Principal, require
 from core.timeutil import as_utc, utcnow
-from core.users import add_user, ensure_tenant, list_users
+from core.users import add_user, assignable_users, ensure_tenant, list_users
 
 SCENARIOS_PATH = Path(__file__).resolve().parent.parent / "data" / "demo_scenarios.json"
 
@@ -173,14 +173,19 @@ def _service_accounts(conn, plans: list[_Plan], people: dict[str, list[dict]], c
 
 
 def _play(
-    plan: _Plan, now: datetime, counts: Counter, dispatcher: str, roles: dict[tuple[str, str], str]
+    plan: _Plan,
+    now: datetime,
+    counts: Counter,
+    dispatcher: str,
+    roles: dict[tuple[str, str], str],
+    assignable: set[tuple[str, str]],
 ) -> tuple[dict, list, list]:
     """The incident's row after all its steps, its timeline events and its alerts, planned in memory by the
     service's planners (`plan_create`, `plan_update`, `plan_comment`, `plan_links`): the same validation,
     lifecycle and events as a change made through the service, and the same rules of roles and assignees
-    (`roles`: (tenant, user name) -> role of each active user). An incident that arrives assigned (an
-    automation created it) is assigned at once by the tenant's `dispatcher` (a manager): only managers
-    assign someone else."""
+    (`roles`: (tenant, user name) -> role of each active user; `assignable`: who may own incidents). An
+    incident that arrives assigned (an automation created it) is assigned at once by the tenant's
+    `dispatcher` (a manager): only managers assign someone else."""
     tenant = plan.tenant
     require(Principal(tenant, plan.actor, plan.actor, roles.get((tenant, plan.actor), "viewer")), "create")
     data = dict(plan.data)
@@ -194,16 +199,15 @@ def _play(
     def change(by: str, changes: dict, at: datetime, *, move: bool = False) -> None:
         nonlocal incident
         who = Principal(tenant, by, by, roles.get((tenant, by), "viewer"))  # not an active user: may do nothing
-        if "assigned_to" in changes:
-            check_assignment(who, incident.assigned_to, changes["assigned_to"])
-            if changes["assigned_to"] and roles.get((tenant, changes["assigned_to"]), "viewer") == "viewer":
-                raise ValueError(f"demo: {changes['assigned_to']!r} is not an active analyst of {tenant}")
-        if "status" in changes:
-            require(who, "reopen_closed" if incident.status == "closed" else "transition")
         planned = plan_update(incident, actor=by, changes=changes, at=at, require_move=move)
-        if planned is not None:
-            incident = planned.incident
-            timeline.extend(planned.events)
+        if planned is None:
+            return
+        check_permitted(who, incident, planned.diff)
+        owner = planned.diff.get("assigned_to")
+        if owner and (tenant, owner) not in assignable:
+            raise ValueError(f"demo: {owner!r} is not an active analyst of {tenant}")
+        incident = planned.incident
+        timeline.extend(planned.events)
 
     if assignee:
         change(dispatcher, {"assigned_to": assignee}, plan.created_at)
@@ -245,7 +249,8 @@ def _played(conn, plans: list[_Plan], people: dict[str, list[dict]], now: dateti
         tenant: next(p["username"] for p in members if p.get("role") == "manager") for tenant, members in people.items()
     }
     roles = {(tenant, user.username): user.role for tenant in people for user in list_users(conn, tenant=tenant)}
-    return [_play(plan, now, counts, dispatchers[plan.tenant], roles) for plan in plans]
+    assignable = {(tenant, name) for tenant in people for name in assignable_users(conn, tenant=tenant)}
+    return [_play(plan, now, counts, dispatchers[plan.tenant], roles, assignable) for plan in plans]
 
 
 def _write(conn, played: list[tuple[dict, list, list]]) -> None:

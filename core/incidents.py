@@ -498,15 +498,27 @@ def _actor(actor: str) -> str:
     return name
 
 
-def check_assignment(who: Principal, before: str | None, after: str | None) -> None:
-    """Taking an unassigned incident or letting go of one's own is an analyst's; assigning anyone else, or
-    taking over a colleague's incident, is a manager's (else two steps, take then let go, would unassign
-    anyone's)."""
+def may_assign(who: Principal, before: str | None, after: str | None) -> bool:
+    """Whether `who` may change an incident's assignee from `before` to `after`: taking an unassigned incident
+    or letting go of one's own is an analyst's; assigning anyone else, or taking over a colleague's
+    incident, is a manager's (else two steps, take then let go, would unassign anyone's)."""
     mine_or_nobodys = before in (None, who.username)
-    taking = after == who.username and mine_or_nobodys
-    letting_go = after is None and mine_or_nobodys
-    if not (taking or letting_go):
+    return (after in (None, who.username) and mine_or_nobodys) or who.may("assign_others")
+
+
+def check_assignment(who: Principal, before: str | None, after: str | None) -> None:
+    """PermissionDeniedError unless `may_assign`."""
+    if not may_assign(who, before, after):
         require(who, "assign_others")
+
+
+def check_permitted(who: Principal, current: Incident, diff: Mapping) -> None:
+    """The role rules of a planned change of `current`: a lifecycle move (reopening a closed incident is a
+    manager's) and the assignment. PermissionDeniedError when `who` may not."""
+    if "status" in diff:
+        require(who, "reopen_closed" if current.status == "closed" else "transition")
+    if "assigned_to" in diff:
+        check_assignment(who, current.assigned_to, diff["assigned_to"])
 
 
 def _check_assignee(conn: Connection, tenant: str, username: str | None) -> None:
@@ -726,10 +738,8 @@ def _apply_update(engine, tenant, actor, incident_id, changes, expected_version,
         plan = plan_update(current, actor=actor, changes=changes, at=at, require_move=require_move)
         if plan is None:
             return current
-        if "status" in plan.diff:
-            require(who, "reopen_closed" if current.status == "closed" else "transition")
+        check_permitted(who, current, plan.diff)
         if "assigned_to" in plan.diff:
-            check_assignment(who, current.assigned_to, plan.diff["assigned_to"])
             _check_assignee(conn, tenant, plan.diff["assigned_to"])
         after = plan.incident
         statement = (

@@ -161,15 +161,15 @@ def _backlog(conn, tenant: str, now: datetime) -> dict:
     }
 
 
+EPOCH_DAY = date(1970, 1, 1)
+
+
 def _per_day(conn, column, tenant, created_from, created_to) -> dict[str, int]:
     """Incidents per UTC day of `column` (created_at or resolved_at) within the range."""
     where = and_(*filter_conditions(tenant, IncidentFilter(created_from=created_from, created_to=created_to), column))
     day = func.floor(_epoch(column) / literal_column("86400.0", Float))  # as a double (not numeric: slow)
     rows = conn.execute(select(day, func.count()).where(where, column.is_not(None)).group_by(day).order_by(day)).all()
     return {(EPOCH_DAY + timedelta(days=int(row[0]))).isoformat(): row[1] for row in rows}
-
-
-EPOCH_DAY = date(1970, 1, 1)
 
 
 def incident_stats(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from core.db import Bind, connection, transaction
 from core.errors import ValidationError
@@ -35,7 +35,7 @@ def tenant_exists(engine: Bind, *, tenant: str) -> bool:
 def ensure_tenant(engine: Bind, *, tenant: str, name: str | None = None) -> None:
     check_tenant(tenant)
     with transaction(engine) as conn:
-        if conn.execute(select(tenants.c.tenant_id).where(tenants.c.tenant_id == tenant)).first() is None:
+        if not tenant_exists(conn, tenant=tenant):
             conn.execute(insert(tenants).values(tenant_id=tenant, name=name or tenant, created_at=utcnow()))
 
 
@@ -85,12 +85,19 @@ def list_users(engine: Bind, *, tenant: str, active_only: bool = True) -> list[U
         return [User(**row._mapping) for row in conn.execute(query.order_by(users.c.display_name))]
 
 
+#: who may own incidents: an active analyst or above (viewers cannot)
+ASSIGNABLE = and_(users.c.active.is_(True), users.c.role != "viewer")
+
+
 def is_assignable(conn, *, tenant: str, username: str) -> bool:
-    """True for an active analyst-or-above of this tenant (viewers cannot own incidents)."""
-    row = conn.execute(
-        select(users.c.role).where(users.c.tenant_id == tenant, users.c.username == username, users.c.active.is_(True))
-    ).first()
-    return row is not None and row.role != "viewer"
+    """True for a user of this tenant who may own incidents (ASSIGNABLE)."""
+    found = select(users.c.username).where(users.c.tenant_id == tenant, users.c.username == username, ASSIGNABLE)
+    return conn.execute(found).first() is not None
+
+
+def assignable_users(conn, *, tenant: str) -> set[str]:
+    """The user names of this tenant who may own incidents (ASSIGNABLE), for planning many changes at once."""
+    return set(conn.execute(select(users.c.username).where(users.c.tenant_id == tenant, ASSIGNABLE)).scalars())
 
 
 def disable_user(engine: Bind, *, username: str) -> None:

@@ -170,9 +170,9 @@ def detail(incident_id: str) -> service.IncidentDetail:
     return service.get_detail(engine(), tenant=viewer().tenant, incident_id=incident_id)
 
 
-def alerts(incident_id: str) -> list[alert_service.Alert]:
-    """The alerts escalated into the incident (never cached, like the detail)."""
-    return alert_service.list_alerts(engine(), tenant=viewer().tenant, incident_id=incident_id)
+def alerts(incident: service.Incident) -> list[alert_service.Alert]:
+    """The alerts escalated into an incident read with `detail` (never cached, like the detail)."""
+    return alert_service.alerts_of(engine(), incident)
 
 
 def exporter(writer: Callable, filters: service.IncidentFilter, sort: str) -> Callable[[], str]:

@@ -138,7 +138,7 @@ def _timeline(incident, timeline) -> None:
 
 def _alerts(incident) -> None:
     """The alerts escalated into the incident, when a SIEM or a playbook linked any (shown as plain text)."""
-    linked = session.alerts(incident.id)
+    linked = session.alerts(incident)
     if not linked:
         return
     st.markdown(f"#### Alerts ({len(linked)})")
@@ -195,10 +195,9 @@ def _status_actions(incident, me) -> None:
         "Acknowledge", key=f"ack:{incident.id}", type="primary", icon=":material/visibility:"
     ):
         _save(incident, service.transition, "Acknowledged: now investigating", status="investigating")
-    can_take = incident.assigned_to is None or me.may("assign_others")  # a colleague's is a manager's call
     if (
         incident.assigned_to != me.username
-        and can_take
+        and service.may_assign(me, incident.assigned_to, me.username)  # a colleague's is a manager's call
         and quick.button("Assign to me", key=f"mine:{incident.id}", icon=":material/person_add:")
     ):
         _save(incident, service.update_incident, "Assigned to you", changes={"assigned_to": me.username})
@@ -251,14 +250,14 @@ def _status_actions(incident, me) -> None:
     with st.container(border=True):
         st.markdown("**Assignment and severity**")
         names = session.display_names()
-        options = ["", *[u.username for u in session.analysts()]]
-        if not me.may("assign_others"):  # an analyst takes an unassigned incident or lets go of their own
-            mine_or_nobodys = incident.assigned_to in (None, me.username)
-            options = ["", me.username] if mine_or_nobodys else [incident.assigned_to]
-            if not mine_or_nobodys:
-                st.caption(
-                    f"Assigned to {names.get(incident.assigned_to, incident.assigned_to)}: a manager reassigns it."
-                )
+        options = [
+            u
+            for u in ["", *[u.username for u in session.analysts()]]
+            if u == (incident.assigned_to or "") or service.may_assign(me, incident.assigned_to, u or None)
+        ]
+        if not service.may_assign(me, incident.assigned_to, None):
+            owner = names.get(incident.assigned_to, incident.assigned_to)
+            st.caption(f"Assigned to {md_escape(owner)}: a manager reassigns it.")
         current = incident.assigned_to if incident.assigned_to in options else ""
         assignee = st.selectbox(
             "Assignee",
